@@ -1,0 +1,39 @@
+# Every target bootstraps .venv/ from the pinned requirements first, once.
+# Re-installs only when requirements.txt, requirements.lock or pyproject.toml change.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ASSIGNMENT := ch02_fundamentals
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: test grade release lab bench clean env
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 tests
+	$(BIN)/python -m pytest -n 2 --nbval-lax --nbval-current-env -p no:cacheprovider source
+	$(BIN)/python -m pytest -n 2 --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider solutions
+
+grade: $(STAMP)
+	$(BIN)/python -m autograder grade $(ASSIGNMENT) --submissions examples/submissions --out grades --workers $(WORKERS)
+
+release: $(STAMP)
+	$(BIN)/python -m autograder release $(ASSIGNMENT)
+
+lab: $(STAMP)
+	cd notebooks && ../$(BIN)/jupyter lab
+
+bench: $(STAMP)
+	$(BIN)/python -m autograder.bench
+
+clean:
+	rm -rf $(VENV) submitted autograded feedback grades gradebook.db build *.egg-info
+	find . -name __pycache__ -prune -exec rm -rf {} +

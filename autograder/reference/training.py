@@ -1,0 +1,35 @@
+"""The book's training protocol, to reproduce its numbers with the reference solutions."""
+import numpy as np
+
+
+def permute_data(X, y):
+    order = np.random.permutation(X.shape[0])
+    return X[order], y[order]
+
+
+def train(model, X, y, iterations, learning_rate, batch_size, seed):
+    """Mini-batch gradient descent exactly as the book does it: legacy global seed,
+    one permutation up front and another each time the data is used up, batches in order."""
+    np.random.seed(seed)
+    weights = model.init_weights(X.shape[1])
+    X, y = permute_data(X, y)
+    start, losses = 0, []
+    forward = getattr(model, "forward_linear_regression", None) or model.forward_loss
+    for _ in range(iterations):
+        if start >= X.shape[0]:
+            X, y = permute_data(X, y)
+            start = 0
+        X_batch, y_batch = X[start:start + batch_size], y[start:start + batch_size]
+        start += batch_size
+        out = forward(X_batch, y_batch, weights)
+        loss, info = out if np.isscalar(out[0]) else out[::-1]
+        losses.append(loss)
+        weights = model.update_weights(weights, model.loss_gradients(info, weights), learning_rate)
+    return weights, losses
+
+
+def train_book_model(model):
+    from ..coursekit.data import book_split
+    data = book_split()
+    return train(model, data.X_train, data.y_train, model.ITERATIONS, model.LEARNING_RATE,
+                 model.BATCH_SIZE, model.SEED)
