@@ -3,6 +3,8 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+# nbgrader runs `alembic` from PATH when it creates a gradebook.
+export PATH := $(abspath $(BIN)):$(PATH)
 STAMP := $(VENV)/.installed
 ASSIGNMENT := ch02_fundamentals
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)

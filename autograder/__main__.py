@@ -1,0 +1,16 @@
+"""Command line: `python -m autograder {release,grade} ...`."""
+import sys
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    commands = {"release": "autograder.release", "grade": "autograder.grading.cli"}
+    if not argv or argv[0] not in commands:
+        print("usage: python -m autograder {release,grade} ...  (each takes --help)", file=sys.stderr)
+        return 2
+    import importlib
+    return importlib.import_module(commands[argv[0]]).main(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
