@@ -182,18 +182,18 @@ LINEAR = "01_linear_regression"
 NETWORK = "02_neural_network"
 
 CHECKS = {check.grade_id: check for check in [
-    Check("lin_forward_hidden", LINEAR, "forward_linear_regression", linear_forward_cases,
+    Check("lin_forward", LINEAR, "forward_linear_regression", linear_forward_cases,
           judge_forward("forward_linear_regression", lin.forward_linear_regression, loss_first=True)),
-    Check("lin_gradients_hidden", LINEAR, "loss_gradients", linear_gradient_cases,
+    Check("lin_gradients", LINEAR, "loss_gradients", linear_gradient_cases,
           judge_gradients(lin.loss_gradients, mistakes.linear_mistakes)),
-    Check("lin_update_hidden", LINEAR, "update_weights", update_cases, judge_update),
-    Check("lin_predict_hidden", LINEAR, "predict", linear_predict_cases, judge_array("predict", lin.predict)),
-    Check("lin_mae_hidden", LINEAR, "mae", metric_cases, judge_metric("mae", lin.mae)),
-    Check("lin_rmse_hidden", LINEAR, "rmse", metric_cases, judge_metric("rmse", lin.rmse)),
-    Check("net_sigmoid_hidden", NETWORK, "sigmoid", sigmoid_cases, judge_array("sigmoid", net.sigmoid)),
-    Check("net_forward_hidden", NETWORK, "forward_loss", network_forward_cases,
+    Check("lin_update", LINEAR, "update_weights", update_cases, judge_update),
+    Check("lin_predict", LINEAR, "predict", linear_predict_cases, judge_array("predict", lin.predict)),
+    Check("lin_mae", LINEAR, "mae", metric_cases, judge_metric("mae", lin.mae)),
+    Check("lin_rmse", LINEAR, "rmse", metric_cases, judge_metric("rmse", lin.rmse)),
+    Check("net_sigmoid", NETWORK, "sigmoid", sigmoid_cases, judge_array("sigmoid", net.sigmoid)),
+    Check("net_forward", NETWORK, "forward_loss", network_forward_cases,
           judge_forward("forward_loss", net.forward_loss, loss_first=False)),
-    Check("net_gradients_hidden", NETWORK, "loss_gradients", network_gradient_cases,
+    Check("net_gradients", NETWORK, "loss_gradients", network_gradient_cases,
           judge_gradients(net.loss_gradients, mistakes.network_mistakes)),
-    Check("net_predict_hidden", NETWORK, "predict", network_predict_cases, judge_array("predict", net.predict)),
+    Check("net_predict", NETWORK, "predict", network_predict_cases, judge_array("predict", net.predict)),
 ]}
