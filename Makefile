@@ -1,6 +1,6 @@
 # Every target bootstraps .venv/ from the pinned requirements first, once.
 # Re-installs only when requirements.txt, requirements.lock or pyproject.toml change.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 # nbgrader runs `alembic` from PATH when it creates a gradebook.

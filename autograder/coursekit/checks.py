@@ -77,7 +77,7 @@ def describe_mismatch(got, want, batch_size=None):
     if got.shape == want.shape[::-1] and got.shape != want.shape and np.allclose(got.T, want):
         return ("it is the transpose of the right answer: check the order of the operands in the matrix "
                 "product (the input's transpose stands on the left) or a stray .T.")
-    if batch_size and got.ndim == 2 and want.shape[0] == 1 and got.shape == (batch_size, want.shape[1]):
+    if batch_size and got.ndim == want.ndim == 2 and want.shape[0] == 1 and got.shape == (batch_size, want.shape[1]):
         if np.allclose(got.sum(axis=0, keepdims=True), want):
             return ("it has one row per observation: the bias gradient must be summed over the batch axis "
                     "(axis=0, keepdims=True), because the same bias was added to every row.")
