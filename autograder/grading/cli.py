@@ -1,0 +1,104 @@
+"""`python -m autograder grade ASSIGNMENT --submissions DIR | --zip FILE --out DIR [--workers N]`."""
+import argparse
+import functools
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import gradebook, intake, record, report
+from .config import COURSE_ROOT, KIT, VERIFIER, GradingConfig
+from .executor import LocalProcessPool
+from .fingerprint import grader_fingerprint, submission_digest
+from .pipeline import Job, failure_result, grade_student, start_worker
+from .publish import result_path, write_atomically
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="python -m autograder grade", description=__doc__,
+                                     epilog="Layout of OUT and the zip naming rules: docs/grading.md")
+    parser.add_argument("assignment")
+    given = parser.add_mutually_exclusive_group(required=True)
+    given.add_argument("--submissions", type=Path, help="DIR/<student_id>/<assignment>/<notebook>.ipynb")
+    given.add_argument("--zip", type=Path, help="an LMS-style zip of notebooks")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--cell-timeout", type=int, default=None,
+                        help="seconds per cell (default: Execute.timeout in nbgrader_config.py)")
+    parser.add_argument("--student-timeout", type=float, default=900.0,
+                        help="wall clock for one student; past it the student is stopped and flagged")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the outside verification")
+    parser.add_argument("--verifier", default=VERIFIER, help=argparse.SUPPRESS)
+    parser.add_argument("--course-root", type=Path, default=COURSE_ROOT, help=argparse.SUPPRESS)
+    parser.add_argument("--no-kit", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
+
+
+def load_result(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def run(config: GradingConfig, submissions_dir: Path, quiet=False, executor=None):
+    started = time.monotonic()
+    os.environ["PATH"] = record.tool_env()["PATH"]
+    stems = intake.notebook_stems(config.source)
+    submissions = intake.from_folder(submissions_dir, config.assignment, stems)
+    template = record.prepare(config)
+    cell_keys = gradebook.assignment_cells(template, config.assignment)
+    grader = grader_fingerprint(config)
+    results, jobs = {}, []
+    for submission in submissions:
+        digest = submission_digest(submission, config.kit_name, grader)
+        previous = load_result(result_path(config, submission.student_id))
+        if previous and previous.get("digest") == digest:
+            results[submission.student_id] = previous
+        else:
+            jobs.append(Job(submission.student_id, submission.folder, dict(submission.notebooks), digest))
+    executor = executor or LocalProcessPool(config.workers, timeout=config.student_timeout,
+                                            initializer=functools.partial(start_worker, config))
+    with tqdm(total=len(submissions), initial=len(results), unit="student", disable=quiet,
+              desc=f"grading {config.assignment}") as bar:
+        for job, done in executor.map(functools.partial(grade_student, config), jobs):
+            result = done.value
+            if done.error:
+                word = "timeout" if done.error == "timeout" else "crash"
+                result = failure_result(config, job, word, done.detail.strip().splitlines()[-1][:200], cell_keys)
+                write_atomically(result_path(config, job.student_id), result)
+            results[job.student_id] = result
+            bar.update()
+    ordered = [results[s.student_id] for s in submissions]
+    gradebook.merge(template, ordered, config.record / "gradebook.db")
+    report.write_csv(config.out / "grades.csv", ordered, report.graded_cells(config.source))
+    return ordered, len(jobs), time.monotonic() - started
+
+
+def main(argv=None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    config = GradingConfig(args.assignment, args.out.resolve(), course_root=args.course_root.resolve(),
+                           kit=None if args.no_kit else KIT, workers=args.workers,
+                           cell_timeout=args.cell_timeout, student_timeout=args.student_timeout,
+                           verifier=None if args.verifier in ("", "none") else args.verifier, seed=args.seed)
+    if not config.source.is_dir():
+        print(f"no assignment {config.source}", file=sys.stderr)
+        return 2
+    config.out.mkdir(parents=True, exist_ok=True)
+    if args.zip:
+        submissions_dir = intake.unpack_zip(args.zip, config.work / "zip", config.assignment,
+                                            intake.notebook_stems(config.source))
+    else:
+        submissions_dir = args.submissions
+        if not submissions_dir.is_dir():
+            print(f"no folder {submissions_dir}", file=sys.stderr)
+            return 2
+    results, graded_now, seconds = run(config, submissions_dir, quiet=args.quiet)
+    print(report.summary(results, graded_now, seconds))
+    print(f"wrote {config.out / 'grades.csv'}, feedback in {config.feedback}, "
+          f"nbgrader course in {config.record}")
+    return 0

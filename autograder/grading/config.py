@@ -1,0 +1,46 @@
+"""Everything one grading run is told, in one frozen object that crosses into the workers."""
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+COURSE_ROOT = Path(__file__).resolve().parents[2]
+KIT = Path(__file__).resolve().parents[1] / "coursekit"
+VERIFIER = "autograder.verify:verify_notebook"
+
+
+@dataclass(frozen=True)
+class GradingConfig:
+    assignment: str
+    out: Path
+    course_root: Path = COURSE_ROOT          # holds source/<assignment> and nbgrader_config.py
+    kit: Path | None = KIT                   # the instructor's coursekit, copied into every submission
+    kit_name: str = "coursekit"
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    cell_timeout: int | None = None          # None: nbgrader_config.py's Execute.timeout
+    student_timeout: float = 900.0           # wall clock for one student, all notebooks and verification
+    verifier: str | None = VERIFIER          # "module:function"; None trusts nbgrader alone (tests only)
+    seed: int = 0                            # seed given to the outside verification
+    course_id: str = "dlfs"
+
+    @property
+    def record(self) -> Path:
+        """OUT/nbgrader: nbgrader's course folder (gradebook, submitted, autograded, feedback)."""
+        return self.out / "nbgrader"
+
+    @property
+    def results(self) -> Path:
+        """One JSON file per graded student, written atomically when the student is done."""
+        return self.out / "results"
+
+    @property
+    def feedback(self) -> Path:
+        return self.out / "feedback"
+
+    @property
+    def work(self) -> Path:
+        """Scratch: the template gradebook and one nbgrader course per worker process."""
+        return self.out / ".work"
+
+    @property
+    def source(self) -> Path:
+        return self.course_root / "source" / self.assignment

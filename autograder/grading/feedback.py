@@ -1,0 +1,83 @@
+"""Feedback: nbgrader's HTML feedback, without hidden tests and with each failure's diagnosis.
+
+nbgrader's feedback shows every test cell's source and full tracebacks, whose frames
+quote the hidden tests. Three preprocessors run between nbgrader's GetGrades and the
+HTML export: hidden-test regions are cut from sources, each error output is reduced to
+its last line (`AssertionError: <diagnosis>`), and a cell whose points verification
+took away gets that diagnosis as an error output of its own.
+"""
+import copy
+import re
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
+from nbgrader.converters import GenerateFeedback
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import GetGrades
+from nbgrader.utils import capture_log
+from traitlets import Bool, Dict
+
+from . import flags
+
+HIDDEN = re.compile(r"[ \t]*### BEGIN HIDDEN TESTS.*?(### END HIDDEN TESTS[ \t]*\n?|\Z)", re.S)
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def strip_hidden(source: str) -> str:
+    return HIDDEN.sub("", source).rstrip() + ("\n" if source.endswith("\n") else "")
+
+
+def last_line(output) -> str:
+    lines = [ANSI.sub("", line) for chunk in output.get("traceback") or [] for line in chunk.splitlines()]
+    lines = [line.rstrip() for line in lines if line.strip()]
+    found = lines[-1] if lines else f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
+    return found[:2000]
+
+
+class Enabled(Preprocessor):
+    enabled = Bool(True)   # nbconvert's preprocessors are off unless told otherwise
+
+
+class StripHiddenTests(Enabled):
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            cell.source = strip_hidden(cell.source)
+        return cell, resources
+
+
+class ReduceErrors(Enabled):
+    def preprocess_cell(self, cell, resources, index):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output.traceback = [last_line(output)]
+        return cell, resources
+
+
+class AnnotateVerdicts(Enabled):
+    """notes: {notebook stem: {grade_id: message}} for cells verification failed."""
+    notes = Dict({}).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        message = self.notes.get(resources["nbgrader"]["notebook"], {}).get(grade_id)
+        if message:
+            cell.outputs.append({"output_type": "error", "ename": "AssertionError", "evalue": message,
+                                 "traceback": [f"AssertionError: {message} (outside verification: no points)"]})
+        return cell, resources
+
+
+PREPROCESSORS = [GetGrades, StripHiddenTests, ReduceErrors, AnnotateVerdicts, CSSHTMLHeaderPreprocessor]
+
+
+class Feedback:
+    def __call__(self, ctx):
+        config = copy.deepcopy(ctx.course.nbconfig)
+        config.GenerateFeedback.preprocessors = PREPROCESSORS
+        config.AnnotateVerdicts.notes = ctx.notes
+        coursedir = CourseDirectory(config=config)
+        coursedir.assignment_id, coursedir.student_id = ctx.config.assignment, ctx.job.student_id
+        app = GenerateFeedback(coursedir=coursedir, config=config)
+        app.force = True
+        outcome = capture_log(app)
+        autograded = ctx.course.folder("autograded", ctx.job.student_id, ctx.config.assignment)
+        if not outcome["success"] and list(autograded.glob("*.ipynb")):
+            ctx.flag(flags.CRASH, "feedback: " + (outcome.get("error") or "").strip().splitlines()[-1][:200])

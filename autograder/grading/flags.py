@@ -1,0 +1,8 @@
+"""The words grades.csv uses in its `flags` column."""
+TIMEOUT = "timeout"
+KERNEL_DIED = "kernel died"
+CRASH = "crash"
+INVALID = "invalid notebook"
+MISSING = "missing notebook"
+TAMPERING = "tampering suspected"
+VERIFY_ERROR = "verification error"

@@ -1,0 +1,110 @@
+"""One student's grading, as a list of small steps run in order inside a worker process.
+
+STEPS is the one place the order is set. Each step takes the Context, reads what the
+steps before it left there and adds its own part; none of them raises for anything a
+student did (that becomes a flag), so every student reaches Publish.
+"""
+import os
+import shutil
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import flags
+from .autograde import Autograde, Incidents
+from .feedback import Feedback
+from .publish import Publish
+from .reconcile import Reconcile
+from .record import nbgrader_config, template_db
+from .stage import Stage
+from .verification import StartVerification
+
+STEPS = (Stage, StartVerification, Autograde, Incidents, Reconcile, Feedback, Publish)
+
+
+@dataclass(frozen=True)
+class Job:
+    """What crosses to a worker: one student and the digest their result will be stored under."""
+    student_id: str
+    folder: Path
+    notebooks: dict
+    digest: str
+
+
+class WorkerCourse:
+    """A private nbgrader course (own gradebook, same source) reused for all of a worker's students."""
+
+    def __init__(self, config):
+        self.root = config.work / f"worker-{os.getpid()}"
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root.mkdir(parents=True)
+        (self.root / "source").symlink_to((config.record / "source").resolve())
+        shutil.copyfile(template_db(config), self.root / "gradebook.db")
+        self.db = self.root / "gradebook.db"
+        self.nbconfig = nbgrader_config(config, self.root)
+
+    def folder(self, kind, student, assignment) -> Path:
+        return self.root / kind / student / assignment
+
+
+@dataclass
+class Context:
+    config: object
+    job: Job
+    course: WorkerCourse
+    staged: dict = field(default_factory=dict)     # notebook stem -> staged path (valid notebooks only)
+    flags: list = field(default_factory=list)
+    log: str = ""
+    verdicts: dict = field(default_factory=dict)   # stem -> {grade_id: {"passed", "message"}}
+    pending: object = None                         # verification running beside the kernel
+    cells: dict = field(default_factory=dict)      # "notebook:grade_id" -> cell result
+    notes: dict = field(default_factory=dict)      # stem -> {grade_id: message} for the feedback
+    result: dict = field(default_factory=dict)
+
+    def flag(self, word, detail=""):
+        text = f"{word} ({detail})" if detail else word
+        if text not in self.flags:
+            self.flags.append(text)
+
+
+_course = None
+
+
+def quiet_worker(config):
+    """Send this worker's (and its kernels') stdout/stderr to a log file, not the terminal."""
+    warnings.filterwarnings("ignore", module="nbgrader")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    log = config.work / f"worker-{os.getpid()}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(descriptor, 1)
+    os.dup2(descriptor, 2)
+    os.close(descriptor)
+
+
+def start_worker(config):
+    """Executor initializer: one course per worker process, made once."""
+    global _course
+    quiet_worker(config)
+    os.environ["PATH"] = os.path.dirname(os.sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    _course = WorkerCourse(config)
+
+
+def grade_student(config, job: Job) -> dict:
+    started = time.monotonic()
+    context = Context(config, job, _course or WorkerCourse(config))
+    for step in STEPS:
+        step()(context)
+    context.result["seconds"] = round(time.monotonic() - started, 2)
+    return context.result
+
+
+def failure_result(config, job: Job, word: str, detail: str, cell_keys) -> dict:
+    """What a student gets when their worker had to be stopped: zero everywhere, and why."""
+    cells = {f"{nb}:{gid}": {"score": 0.0 if kind == "code" else None, "max_score": max_score,
+                             "nbgrader": None, "verified": None, "message": detail}
+             for (nb, gid), (max_score, kind) in sorted(cell_keys.items())}
+    return {"student_id": job.student_id, "digest": job.digest, "cells": cells,
+            "flags": [f"{word} ({detail})"], "score": 0.0,
+            "max_score": sum(c["max_score"] for c in cells.values()), "rows": {}}

@@ -1,0 +1,53 @@
+"""Reconcile: a test cell earns its points only if nbgrader passed it AND verification did.
+
+Where nbgrader passed and verification did not, the cell is zeroed in the worker's
+gradebook (manual_score = 0, with the reason as the cell's comment) and flagged
+"tampering suspected". Manually graded cells (markdown answers) stay for a human.
+"""
+from ..specs import CHECKS
+from . import flags
+from . import gradebook
+
+
+def verified_ids(stem):
+    return {gid for gid, check in CHECKS.items() if check.notebook == stem}
+
+
+class Reconcile:
+    def __call__(self, ctx):
+        config, course, student = ctx.config, ctx.course, ctx.job.student_id
+        verdicts, problems = ({}, {}) if ctx.pending is None else ctx.pending.results(config.student_timeout)
+        for stem, problem in sorted(problems.items()):
+            ctx.flag(flags.VERIFY_ERROR, f"{stem}: {problem[:200]}")
+        for stem, found in verdicts.items():
+            for word in found.pop("__flags__", []):
+                ctx.flag(word, stem)
+        ctx.verdicts = verdicts
+        graded = gradebook.cells(course.db, student, config.assignment)
+        if not graded:  # nbgrader never got as far as the gradebook: fall back on the assignment's cells
+            graded = {key: {"notebook": key[0], "grade_id": key[1], "auto_score": 0.0 if kind == "code" else None,
+                            "manual_score": None, "max_score": max_score, "cell_type": kind, "id": None}
+                      for key, (max_score, kind) in gradebook.assignment_cells(course.db, config.assignment).items()}
+        for (stem, gid), row in sorted(graded.items()):
+            ctx.cells[f"{stem}:{gid}"] = self.judge(ctx, stem, gid, row)
+
+    def judge(self, ctx, stem, gid, row):
+        cell = {"score": row["auto_score"], "max_score": row["max_score"], "nbgrader": row["auto_score"],
+                "verified": None, "message": ""}
+        if row["cell_type"] != "code":
+            cell["score"] = row["manual_score"]
+            return cell
+        passed = row["auto_score"] is not None and row["auto_score"] >= row["max_score"] > 0
+        if ctx.config.verifier is None or gid not in verified_ids(stem):
+            return cell
+        verdict = ctx.verdicts.get(stem, {}).get(gid)
+        cell["verified"] = bool(verdict and verdict["passed"])
+        cell["message"] = verdict["message"] if verdict else "not verified"
+        if passed and not cell["verified"]:
+            cell["score"] = 0.0
+            if verdict:
+                ctx.flag(flags.TAMPERING, f"{stem}:{gid}")
+            ctx.notes.setdefault(stem, {})[gid] = cell["message"]
+            if row["id"]:
+                gradebook.zero(ctx.course.db, row["id"], f"Outside verification failed: {cell['message']}")
+        return cell

@@ -1,0 +1,94 @@
+"""OUT/nbgrader: the nbgrader course that remains the system of record, and its template gradebook.
+
+    OUT/nbgrader/nbgrader_config.py       root, course id and gradebook of this folder
+    OUT/nbgrader/source/<assignment>/     the instructor's notebooks and a real copy of the kit
+    OUT/nbgrader/submitted/<student>/...  what was graded (the student's files + the fresh kit)
+    OUT/nbgrader/autograded/<student>/... nbgrader's executed notebooks
+    OUT/nbgrader/feedback/<student>/...   the cleaned feedback (also in OUT/feedback)
+    OUT/nbgrader/gradebook.db             merged from every student's result at the end of a run
+
+`nbgrader export` and the formgrader work there: `cd OUT/nbgrader && nbgrader export`.
+The template gradebook (assignment and cells only, from `nbgrader generate_assignment`) is
+built once per version of the source and copied by every worker.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from .fingerprint import hash_tree
+
+RECORD_CONFIG = '''"""nbgrader settings for this graded copy of the course (written by autograder.grading)."""
+import os
+
+c = get_config()  # noqa: F821
+here = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.root = here
+c.CourseDirectory.course_id = {course_id!r}
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, "gradebook.db")
+'''
+IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+
+
+def tool_env() -> dict:
+    """This interpreter's bin/ first on PATH: nbgrader runs `alembic` from PATH."""
+    bin_dir = os.path.dirname(sys.executable)
+    return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+
+
+def nbgrader_config(config, root: Path) -> Config:
+    """The course's nbgrader_config.py (timeouts, stubs, ignore list) pointed at another root."""
+    base = config.course_root / "nbgrader_config.py"
+    loaded = PyFileConfigLoader(base.name, path=str(base.parent)).load_config() if base.is_file() else Config()
+    loaded.CourseDirectory.root = str(root)
+    loaded.CourseDirectory.course_id = config.course_id
+    loaded.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    if config.cell_timeout is not None:
+        loaded.Execute.timeout = config.cell_timeout
+    return loaded
+
+
+def run_nbgrader(config, root: Path, *args):
+    base = config.course_root / "nbgrader_config.py"
+    command = [os.path.join(os.path.dirname(sys.executable), "nbgrader"), *args,
+               f"--CourseDirectory.root={root}", f"--CourseDirectory.course_id={config.course_id}",
+               f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}"]
+    if base.is_file():
+        command.append(f"--config={base}")
+    done = subprocess.run(command, cwd=root, env=tool_env(), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+
+
+def template_db(config) -> Path:
+    return config.work / "template.db"
+
+
+def prepare(config) -> Path:
+    """Copy the source into OUT/nbgrader and (re)build the template gradebook if the source changed."""
+    source = config.record / "source" / config.assignment
+    stamp = config.work / "template.json"
+    version = hash_tree([config.source] + ([config.kit] if config.kit else [])).hexdigest()
+    if (template_db(config).is_file() and stamp.is_file() and source.is_dir()
+            and json.loads(stamp.read_text()).get("version") == version):
+        return template_db(config)
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(config.source, source, ignore=IGNORE)      # follows the coursekit link
+    if config.kit:
+        shutil.rmtree(source / config.kit_name, ignore_errors=True)
+        shutil.copytree(config.kit, source / config.kit_name, ignore=IGNORE)
+    (config.record / "nbgrader_config.py").write_text(RECORD_CONFIG.format(course_id=config.course_id))
+    scratch = config.work / "template"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    (scratch / "source").symlink_to((config.record / "source").resolve())
+    run_nbgrader(config, scratch, "generate_assignment", config.assignment, "--force")
+    shutil.copyfile(scratch / "gradebook.db", template_db(config))
+    shutil.rmtree(scratch, ignore_errors=True)
+    stamp.write_text(json.dumps({"version": version}))
+    return template_db(config)

@@ -1,0 +1,54 @@
+"""grades.csv (one row per student) and the summary printed at the end of a run."""
+import csv
+import io
+import os
+from pathlib import Path
+
+import nbformat
+
+
+def graded_cells(source: Path) -> list[str]:
+    """`<notebook>:<grade_id>` of every graded cell, in notebook and cell order."""
+    columns = []
+    for path in sorted(source.glob("*.ipynb")):
+        for cell in nbformat.read(str(path), as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade"):
+                columns.append(f"{path.stem}:{meta['grade_id']}")
+    return columns
+
+
+def number(value):
+    if value is None:
+        return ""
+    return f"{value:g}"
+
+
+def write_csv(path: Path, results: list, columns: list):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student_id", "score", "max_score", *columns, "flags"])
+    for result in results:
+        cells = result["cells"]
+        writer.writerow([result["student_id"], number(result["score"]), number(result["max_score"]),
+                         *(number(cells.get(c, {}).get("score")) for c in columns),
+                         "; ".join(result["flags"])])
+    scratch = path.with_name(f".{path.name}.tmp")
+    scratch.write_text(buffer.getvalue())
+    os.replace(scratch, path)
+
+
+def summary(results: list, graded_now: int, seconds: float) -> str:
+    lines = [f"{len(results)} students ({graded_now} graded now, {len(results) - graded_now} unchanged) "
+             f"in {seconds:.1f} s"]
+    if results:
+        mean = sum(r["score"] for r in results) / len(results)
+        lines.append(f"mean score {mean:.2f} / {results[0]['max_score']:g}")
+    flagged = [r for r in results if r["flags"]]
+    if flagged:
+        width = max(len(r["student_id"]) for r in flagged)
+        lines.append(f"{len(flagged)} flagged:")
+        lines += [f"  {r['student_id']:<{width}}  {'; '.join(r['flags'])}" for r in flagged]
+    else:
+        lines.append("no flags")
+    return "\n".join(lines)
