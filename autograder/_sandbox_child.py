@@ -1,0 +1,231 @@
+"""The untrusted half of outside verification: runs inside the sandbox, as a script.
+
+    python -I -S _sandbox_child.py BOX SITE_PACKAGES
+
+It must import nothing from `autograder` (which is not reachable in the sandbox),
+only the standard library and NumPy. It reads BOX/job.json and BOX/cases.npz,
+executes the student's solution cells in a fresh namespace (each cell on its own,
+so one broken cell does not hide the rest), calls each graded function on a deep
+copy of each case and writes BOX/results.json and BOX/results.npz: plain data
+only, no pickle. Everything this process writes is untrusted: the parent decodes
+it with `decode`/`load_arrays` below, which check every node, and judges it with
+its own NumPy and the reference solutions.
+
+The data format (both directions): a JSON tree of nodes {"t": kind, ...} where
+kind is none, bool, int, float, str, tuple, list, dict (items: [[key, node], ...],
+keys are strings), array (ref: a name in the .npz) or other (type: a type name,
+for any value that is not plain data: the judge then reports that type).
+"""
+import builtins
+import copy
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+if __name__ == "__main__":   # the sandbox's script: numpy comes from the site-packages named in argv[2]
+    sys.path.append(sys.argv[2])
+    sys.path.append(str(Path(sys.argv[1]) / "lib"))   # student-facing helpers (coursekit), copied in
+
+import numpy as np  # noqa: E402
+
+MAX_DEPTH = 8              # nesting of tuples/lists/dicts
+MAX_NODES = 10_000         # nodes in one encoded value
+MAX_ELEMENTS = 4_000_000   # array elements in one encoded value (32 MB of float64)
+MAX_TEXT = 2_000           # characters kept of a string or an exception message
+ARRAY_KINDS = "biufc"      # bool, int, unsigned, float, complex: never object or structured
+
+
+# ---------------------------------------------------------------- encoding (child and parent)
+
+class Budget:
+    """Counts nodes and array elements so that no value can be made arbitrarily large."""
+
+    def __init__(self):
+        self.nodes = self.elements = 0
+
+    def take(self, elements=0):
+        self.nodes += 1
+        self.elements += elements
+        return self.nodes <= MAX_NODES and self.elements <= MAX_ELEMENTS
+
+
+def other(value, why=""):
+    return {"t": "other", "type": (type(value).__name__ + why)[:100]}
+
+
+def encode(value, arrays, budget=None, depth=0):
+    """A JSON-able node for `value`; its arrays go into `arrays` as base-class ndarrays."""
+    budget = budget or Budget()
+    if depth > MAX_DEPTH or not budget.take(value.size if isinstance(value, np.ndarray) else 0):
+        return other(value, " (too large to send back)")
+    if value is None:
+        return {"t": "none"}
+    if isinstance(value, (bool, np.bool_)):
+        return {"t": "bool", "v": bool(value)}
+    if isinstance(value, (int, np.integer)):
+        number = int(np.asarray(value).item()) if isinstance(value, np.integer) else int.__int__(value)
+        return {"t": "int", "v": number} if abs(number) < 2 ** 63 else other(value)
+    if isinstance(value, (float, np.floating)):
+        return {"t": "float", "v": float(np.asarray(value, dtype=np.float64).item())}
+    if isinstance(value, str):
+        return {"t": "str", "v": str.__str__(value)[:MAX_TEXT]}
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in ARRAY_KINDS or value.dtype.fields is not None:
+            return other(value, f" of dtype {value.dtype}")
+        plain = np.array(value, subok=False, copy=True)   # base class, own memory, no subclass hooks
+        name = f"a{len(arrays)}"
+        arrays[name] = plain.astype(plain.dtype.newbyteorder("="), copy=False)
+        return {"t": "array", "ref": name}
+    if isinstance(value, (tuple, list)):
+        items = (tuple if isinstance(value, tuple) else list).__iter__(value)
+        kind = "tuple" if isinstance(value, tuple) else "list"
+        return {"t": kind, "items": [encode(item, arrays, budget, depth + 1) for item in items]}
+    if isinstance(value, dict):
+        pairs = list(dict.items(value))
+        if not all(type(key) is str for key, _ in pairs):
+            return other(value, " with keys that are not strings")
+        return {"t": "dict", "items": [[key[:MAX_TEXT], encode(item, arrays, budget, depth + 1)]
+                                       for key, item in pairs]}
+    return other(value)
+
+
+class Opaque:
+    """Stands for a value that could not be sent back; its class carries the original type name."""
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+def opaque(type_name):
+    return type(str(type_name)[:100], (Opaque,), {})()
+
+
+def decode(node, arrays, budget=None, depth=0):
+    """The value a node stands for; raises ValueError on anything malformed."""
+    budget = budget or Budget()
+    if not isinstance(node, dict) or depth > MAX_DEPTH or not budget.take():
+        raise ValueError("malformed or oversized value")
+    kind = node.get("t")
+    plain = {"none": type(None), "bool": bool, "int": int, "float": float, "str": str}
+    if kind in plain:
+        value = node.get("v")
+        if kind != "none" and (type(value) is not plain[kind] and not (kind == "float" and type(value) is int)):
+            raise ValueError(f"bad {kind} node")
+        return float(value) if kind == "float" else (value[:MAX_TEXT] if kind == "str" else value)
+    if kind == "array":
+        ref = node.get("ref")
+        if type(ref) is not str or ref not in arrays or not budget.take(arrays[ref].size):
+            raise ValueError("bad array reference")
+        return arrays[ref].copy()
+    if kind in ("tuple", "list") and isinstance(node.get("items"), list):
+        items = [decode(item, arrays, budget, depth + 1) for item in node["items"]]
+        return tuple(items) if kind == "tuple" else items
+    if kind == "dict" and isinstance(node.get("items"), list):
+        pairs = node["items"]
+        if not all(isinstance(p, list) and len(p) == 2 and type(p[0]) is str for p in pairs):
+            raise ValueError("bad dict node")
+        return {key[:MAX_TEXT]: decode(item, arrays, budget, depth + 1) for key, item in pairs}
+    if kind == "other" and type(node.get("type")) is str:
+        return opaque(node["type"])
+    raise ValueError(f"unknown node kind {kind!r}")
+
+
+def load_arrays(path, max_bytes):
+    """The arrays of an .npz written by the other side, refusing pickles, compression and odd dtypes."""
+    path = Path(path)
+    if path.stat().st_size > max_bytes:
+        raise ValueError(f"{path.name} is larger than {max_bytes} bytes")
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
+                raise ValueError(f"{path.name} holds an unexpected member {info.filename!r}")
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    for name, array in arrays.items():
+        if type(array) is not np.ndarray or array.dtype.kind not in ARRAY_KINDS or array.dtype.fields:
+            raise ValueError(f"array {name!r} has dtype {array.dtype}")
+    return arrays
+
+
+def save(box, stem, tree, arrays):
+    """Write stem.json and stem.npz into box; the .json last, so its presence means both are complete."""
+    np.savez(box / f"{stem}.npz", **arrays)
+    (box / f"{stem}.json.tmp").write_text(json.dumps(tree))
+    (box / f"{stem}.json.tmp").replace(box / f"{stem}.json")
+
+
+# ---------------------------------------------------------------- running the student's code (child only)
+
+def describe(exc):
+    try:
+        message = str(exc)
+    except Exception:  # an exception whose __str__ fails still gets reported
+        message = "<unprintable message>"
+    return [type(exc).__name__[:100], message[:MAX_TEXT]]
+
+
+def run_cell(source, namespace, index):
+    try:
+        exec(compile(source, f"<cell {index}>", "exec"), namespace)
+    except Exception as exc:   # SystemExit and KeyboardInterrupt end the process: the parent flags it
+        return describe(exc)
+    return None
+
+
+def same(before, after):
+    """Whether a call left its (copied) arguments as they were, compared byte for byte."""
+    if type(before) is not type(after):
+        return False
+    if isinstance(before, np.ndarray):
+        return before.shape == after.shape and before.dtype == after.dtype and before.tobytes() == after.tobytes()
+    if isinstance(before, dict):
+        return before.keys() == after.keys() and all(same(before[k], after[k]) for k in before)
+    if isinstance(before, tuple):
+        return len(before) == len(after) and all(same(b, a) for b, a in zip(before, after))
+    return before == after
+
+
+def call_cases(function, cases, arrays):
+    outcomes = []
+    for args in cases:
+        given = copy.deepcopy(args)
+        result, error = None, None
+        try:
+            result = function(*given)
+        except Exception as exc:
+            error = describe(exc)
+        try:
+            node = encode(result, arrays) if error is None else None
+        except Exception as exc:   # a result whose conversion fails is reported as its type
+            node = other(result, f" (could not be sent back: {describe(exc)[0]})")
+        outcomes.append({"result": node, "error": error, "modified": not same(args, given)})
+    return outcomes
+
+
+def run_check(namespace, call, arrays_in, arrays_out):
+    function = namespace.get(call["function"])
+    if function is None:
+        return {"defined": False}
+    if not callable(function):
+        return {"defined": True, "callable": False, "type": type(function).__name__[:100]}
+    cases = [decode(case, arrays_in) for case in call["cases"]]
+    return {"defined": True, "callable": True, "cases": call_cases(function, cases, arrays_out)}
+
+
+def main(box):
+    box = Path(box)
+    job = json.loads((box / "job.json").read_text())
+    arrays_in = load_arrays(box / "cases.npz", 1 << 30)
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    cell_errors = [run_cell(source, namespace, i) for i, source in enumerate(job["cells"])]
+    arrays_out = {}
+    checks = {call["grade_id"]: run_check(namespace, call, arrays_in, arrays_out) for call in job["calls"]}
+    memory = any(e and e[0] == "MemoryError" for e in cell_errors) or any(
+        o["error"] and o["error"][0] == "MemoryError" for c in checks.values() for o in c.get("cases", []))
+    sys.stdout.flush()
+    save(box, "results", {"cells": cell_errors, "checks": checks, "memory_error": memory}, arrays_out)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,228 @@
+"""Outside verification (autograder/verify.py): verdicts, flags and the plain-data wire format."""
+import inspect
+import json
+import zipfile
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder import _sandbox_child as wire
+from autograder import sandbox, verify
+from autograder.reference import linear_regression as lin
+from autograder.reference import neural_network as net
+from autograder.verify import Verdict, verify_notebook
+
+LINEAR, NETWORK = "01_linear_regression", "02_neural_network"
+FAST = dict(timeout_s=20, limits=sandbox.Limits(memory_bytes=1 << 30, file_bytes=16 << 20))
+BWRAP = sandbox.bubblewrap_works(*verify.interpreter())
+MODES = [sandbox.RLIMITS,
+         pytest.param(sandbox.BUBBLEWRAP, marks=pytest.mark.skipif(not BWRAP, reason="bubblewrap does not work here"))]
+
+
+def cell(source, solution=True, grade=False, grade_id="cell"):
+    meta = {"nbgrader": {"solution": solution, "grade": grade, "grade_id": grade_id, "locked": not solution,
+                         "schema_version": 3}}
+    return nbformat.v4.new_code_cell(source, metadata=meta)
+
+
+def write_notebook(path, *solutions, setup=("import numpy as np",)):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = ([nbformat.v4.new_code_cell(source) for source in setup]
+                      + [cell(source, grade_id=f"solution_{i}") for i, source in enumerate(solutions)])
+    path.write_text(nbformat.writes(notebook))
+    return path
+
+
+def check(path, stem=LINEAR, mode=sandbox.RLIMITS, seed=2024):
+    return verify_notebook(path, stem, seed=seed, isolation=mode, **FAST)
+
+
+def replaced(source, name, body):
+    """`source` with function `name` swapped for `body` (a whole def)."""
+    start = source.index(f"def {name}(")
+    end = source.find("\ndef ", start + 1)
+    return source[:start] + body + ("\n" + source[end:] if end != -1 else "\n")
+
+
+LINEAR_SOURCE = inspect.getsource(lin)
+NETWORK_SOURCE = LINEAR_SOURCE + "\n".join(line for line in inspect.getsource(net).splitlines()
+                                          if not line.startswith("from ."))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_correct_solutions_pass_every_check(tmp_path, mode):
+    result = check(write_notebook(tmp_path / "a.ipynb", LINEAR_SOURCE), mode=mode)
+    assert sorted(result) == ["lin_forward", "lin_gradients", "lin_mae", "lin_predict", "lin_rmse", "lin_update"]
+    assert all(v.passed for v in result.values()), result.verdicts
+    assert result.flags == () and result.passed and result.isolation == mode
+
+
+def test_network_notebook(tmp_path):
+    result = check(write_notebook(tmp_path / "n.ipynb", NETWORK_SOURCE), NETWORK)
+    assert sorted(result) == ["net_forward", "net_gradients", "net_predict", "net_sigmoid"]
+    assert result.passed, result.verdicts
+
+
+def test_a_wrong_function_fails_with_the_judges_diagnosis(tmp_path):
+    source = replaced(LINEAR_SOURCE, "update_weights", "def update_weights(weights, grads, learning_rate):\n"
+                      "    return {k: weights[k] + learning_rate * grads[k] for k in weights}\n")
+    result = check(write_notebook(tmp_path / "a.ipynb", source))
+    assert not result["lin_update"].passed
+    assert "moved 'W' up the gradient" in result["lin_update"].message
+    assert result["lin_mae"].passed and not result.passed and result.flags == ()
+
+
+def test_a_missing_or_non_callable_function_fails(tmp_path):
+    source = replaced(LINEAR_SOURCE, "mae", "mae = 3.0\n")
+    source = replaced(source, "rmse", "pass\n")
+    result = check(write_notebook(tmp_path / "a.ipynb", source))
+    assert result["lin_rmse"] == Verdict(False, "function rmse not defined")
+    assert result["lin_mae"] == Verdict(False, "mae should be a function, got float")
+    assert result["lin_predict"].passed
+
+
+def test_a_definition_outside_the_solution_cells_does_not_count_for_a_graded_function(tmp_path):
+    setup = ("import numpy as np\ndef mae(a, b):\n    return float(np.mean(np.abs(a - b)))\n",)
+    result = check(write_notebook(tmp_path / "a.ipynb", "import numpy as np", setup=setup))
+    assert result["lin_mae"] == Verdict(False, "function mae not defined")
+
+
+def test_helpers_from_setup_cells_are_defined_but_their_statements_do_not_run(tmp_path):
+    setup = ("import numpy as np\nSCALE = 2.0\ndef absolute(x):\n    return np.abs(x) * SCALE / 2\n"
+             "raise SystemExit('a statement in a setup cell must not run')\n",)
+    solution = "def mae(preds, actuals):\n    return float(np.mean(absolute(preds - actuals)))\n"
+    result = check(write_notebook(tmp_path / "a.ipynb", solution, setup=setup))
+    assert result["lin_mae"].passed and result.flags == ()
+
+
+def test_a_broken_cell_does_not_hide_the_others(tmp_path):
+    result = check(write_notebook(tmp_path / "a.ipynb", "raise RuntimeError('oops')", "def broken(:",
+                                   "%matplotlib inline\n!ls\n" + LINEAR_SOURCE))
+    assert result.passed, result.verdicts
+
+
+def test_an_exception_is_judged_like_in_the_kernel(tmp_path):
+    source = replaced(LINEAR_SOURCE, "predict", "def predict(X, weights):\n    raise KeyError('W2')\n")
+    result = check(write_notebook(tmp_path / "a.ipynb", source))
+    assert result["lin_predict"] == Verdict(False, "predict raised KeyError: 'W2'")
+
+
+def test_results_that_are_not_plain_arrays_are_reported_by_type(tmp_path):
+    source = replaced(LINEAR_SOURCE, "predict", "class Thing:\n    pass\n\ndef predict(X, weights):\n"
+                      "    return Thing()\n")
+    source = replaced(source, "mae", "def mae(preds, actuals):\n    return [float(np.mean(np.abs(preds - actuals)))]\n")
+    result = check(write_notebook(tmp_path / "a.ipynb", source))
+    assert result["lin_predict"] == Verdict(False, "predict(...) should be a plain NumPy array, got Thing")
+    assert result["lin_mae"] == Verdict(False, "mae(...) should be a float, got list")
+
+
+def test_modifying_the_inputs_fails(tmp_path):
+    source = replaced(LINEAR_SOURCE, "update_weights", "def update_weights(weights, grads, learning_rate):\n"
+                      "    for k in weights:\n        weights[k] -= learning_rate * grads[k]\n    return weights\n")
+    result = check(write_notebook(tmp_path / "a.ipynb", source))
+    assert "modified its inputs in place" in result["lin_update"].message
+
+
+@pytest.mark.parametrize("content", [b"not json", b'{"cells": 3}', b"", json.dumps({"nbformat": 4}).encode()])
+def test_an_invalid_notebook_fails_every_check_with_a_flag(tmp_path, content):
+    path = tmp_path / "bad.ipynb"
+    path.write_bytes(content)
+    result = check(path)
+    assert result.flags == ("invalid notebook",) and len(result) == 6
+    assert not any(v.passed for v in result.values())
+
+
+def test_a_missing_notebook_is_an_invalid_notebook(tmp_path):
+    assert check(tmp_path / "nothing.ipynb").flags == ("invalid notebook",)
+
+
+def test_an_unknown_notebook_stem_is_the_callers_error(tmp_path):
+    with pytest.raises(ValueError):
+        check(write_notebook(tmp_path / "a.ipynb", LINEAR_SOURCE), "03_nothing")
+
+
+def test_the_cases_are_fresh_and_depend_on_the_seed():
+    check = verify.CHECKS["lin_predict"]
+    first, again, other = (verify.make_cases(check, s) for s in (5, 5, 6))
+    assert len(first) == verify.ROUNDS and np.array_equal(first[0][0], again[0][0])
+    assert first[0][0].shape != other[0][0].shape or not np.array_equal(first[0][0], other[0][0])
+
+
+def test_solution_code_takes_definitions_from_setup_cells_and_solutions_whole(tmp_path):
+    path = write_notebook(tmp_path / "a.ipynb", "x = 1\nprint(x)",
+                          setup=("import matplotlib.pyplot as plt\nimport numpy as np\nN = 3\nlosses = train()\n"
+                                 "def predict(X, w):\n    pass\ndef helper():\n    pass\n",))
+    assert verify.solution_code(path, {"predict"}) == [
+        "import numpy as np", "import numpy as np\nN = 3\ndef helper():\n    pass", "x = 1\nprint(x)"]
+
+
+# ---------------------------------------------------------------- the wire format
+
+def test_encode_then_decode_gives_plain_data():
+    class Sub(np.ndarray):
+        pass
+
+    value = (np.float64(1.5), {"W": np.arange(3.0).view(Sub), "n": 2}, [True, None, "s"], object())
+    arrays = {}
+    node = json.loads(json.dumps(wire.encode(value, arrays)))
+    back = wire.decode(node, arrays)
+    assert back[0] == 1.5 and type(back[0]) is float
+    assert type(back[1]["W"]) is np.ndarray and back[1]["W"].tolist() == [0.0, 1.0, 2.0]
+    assert back[1]["n"] == 2 and back[2] == [True, None, "s"]
+    assert type(back[3]).__name__ == "object" and isinstance(back[3], wire.Opaque)
+
+
+def test_encode_refuses_object_arrays_deep_nesting_and_odd_keys():
+    arrays = {}
+    assert wire.encode(np.array([None]), arrays)["t"] == "other"
+    deep = []
+    for _ in range(50):
+        deep = [deep]
+    assert "too large" in json.dumps(wire.encode(deep, arrays))
+    assert wire.encode({1: np.zeros(1)}, arrays)["t"] == "other" and arrays == {}
+
+
+@pytest.mark.parametrize("node", [
+    [], {"t": "float", "v": "1"}, {"t": "array", "ref": "missing"}, {"t": "dict", "items": [[1, {"t": "none"}]]},
+    {"t": "eval", "v": "__import__('os')"}, {"t": "tuple", "items": "abc"},
+    json.loads("[" * 0 + '{"t": "list", "items": [' * 20 + "]}" * 20),
+])
+def test_decode_rejects_malformed_nodes(node):
+    with pytest.raises(ValueError):
+        wire.decode(node, {})
+
+
+def test_load_arrays_refuses_pickles_compression_and_odd_dtypes(tmp_path):
+    np.savez(tmp_path / "ok.npz", a=np.zeros(3))
+    assert wire.load_arrays(tmp_path / "ok.npz", 1 << 20)["a"].tolist() == [0, 0, 0]
+    np.savez(tmp_path / "pickle.npz", a=np.array([{"x": 1}], dtype=object))
+    np.savez_compressed(tmp_path / "compressed.npz", a=np.zeros(3))
+    np.savez(tmp_path / "strings.npz", a=np.array(["x"]))
+    with zipfile.ZipFile(tmp_path / "other.npz", "w") as archive:
+        archive.writestr("evil.pkl", b"x")
+    for name in ("pickle", "compressed", "strings", "other"):
+        with pytest.raises(ValueError):
+            wire.load_arrays(tmp_path / f"{name}.npz", 1 << 20)
+    with pytest.raises(ValueError):
+        wire.load_arrays(tmp_path / "ok.npz", 10)
+
+
+# ---------------------------------------------------------------- the sandbox itself
+
+def test_seccomp_program_is_whole_instructions_or_none(monkeypatch):
+    program = sandbox.seccomp_program(own_pid=1234)
+    assert program is None or len(program) % 8 == 0
+    monkeypatch.setattr(sandbox.platform, "machine", lambda: "sparc")
+    assert sandbox.seccomp_program() is None
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_sandbox_sees_neither_the_repository_nor_the_autograder_package(tmp_path, mode):
+    repo = str(verify.Path(verify.__file__).resolve().parent.parent)
+    solution = (f"import sys\nprint('path:', sys.path)\ntry:\n    import autograder\n    print('IMPORTED')\n"
+                f"except ImportError:\n    print('no autograder')\n")
+    result = check(write_notebook(tmp_path / "a.ipynb", solution), mode=mode)
+    assert "no autograder" in result.output and "IMPORTED" not in result.output
+    path_line = next(line for line in result.output.splitlines() if line.startswith("path:"))
+    assert repo + "'" not in path_line and "/autograder" not in path_line
