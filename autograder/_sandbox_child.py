@@ -173,17 +173,16 @@ def run_cell(source, namespace, index):
     return None
 
 
-def same(before, after):
-    """Whether a call left its (copied) arguments as they were, compared byte for byte."""
-    if type(before) is not type(after):
-        return False
-    if isinstance(before, np.ndarray):
-        return before.shape == after.shape and before.dtype == after.dtype and before.tobytes() == after.tobytes()
+def same(before, after, array_equal=np.array_equal):
+    """Whether a call left its (copied) arguments as they were: hidden.same_inputs's rule, so both agree.
+
+    array_equal is bound when this module loads, before any student code can replace it.
+    """
     if isinstance(before, dict):
-        return before.keys() == after.keys() and all(same(before[k], after[k]) for k in before)
+        return isinstance(after, dict) and all(key in after and same(before[key], after[key]) for key in before)
     if isinstance(before, tuple):
-        return len(before) == len(after) and all(same(b, a) for b, a in zip(before, after))
-    return before == after
+        return all(same(b, a) for b, a in zip(before, after))
+    return bool(array_equal(before, after))
 
 
 def call_cases(function, cases, arrays):

@@ -76,7 +76,7 @@ def seccomp_program(own_pid=None):
 
     With own_pid, kill/tkill/tgkill may only target own_pid (or 0, its own process group).
     """
-    machine = platform.machine()
+    machine = MACHINE
     if machine not in SYSCALLS:
         return None
     arch, refused, clone, clone3, signalling = SYSCALLS[machine]
@@ -114,9 +114,13 @@ class SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
+LIBC = ctypes.CDLL(None, use_errno=True)   # loaded here, not between fork and exec
+MACHINE = platform.machine()
+
+
 def install_seccomp(program):
     """Apply a filter to the calling process (meant for preexec_fn); it survives exec."""
-    libc = ctypes.CDLL(None, use_errno=True)
+    libc = LIBC
     buffer = ctypes.create_string_buffer(program, len(program))
     fprog = SockFprog(len(program) // 8, ctypes.addressof(buffer))
     if libc.prctl(38, 1, 0, 0, 0) != 0 or libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:  # NO_NEW_PRIVS; SECCOMP
