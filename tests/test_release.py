@@ -28,8 +28,17 @@ def comparable(path):
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
+        outputs = []
         for output in cell.get("outputs", []):
             output.get("data", {}).pop("image/png", None)
+            # The kernel may split one print into several stream messages, differently each run.
+            if outputs and output.output_type == "stream" == outputs[-1].output_type \
+                    and output.name == outputs[-1].name:
+                outputs[-1].text += output.text
+            else:
+                outputs.append(output)
+        if cell.cell_type == "code":
+            cell.outputs = outputs
     return notebook
 
 
