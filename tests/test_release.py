@@ -131,3 +131,23 @@ def test_solutions_ran_without_errors():
         for cell in json.loads((SOLUTIONS / name).read_text())["cells"]:
             assert not [o for o in cell.get("outputs", []) if o["output_type"] == "error"]
             assert not [o for o in cell.get("outputs", []) if o.get("name") == "stderr"], cell["source"][:80]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_released_notebook_runs_cleanly_up_to_the_stubs(name):
+    # A student who runs every cell before writing anything sees only the stubs' errors.
+    from nbclient import NotebookClient
+    notebook = nbformat.read(RELEASED / name, as_version=4)
+    NotebookClient(notebook, timeout=120, allow_errors=True, kernel_name="python3",
+                   resources={"metadata": {"path": str(RELEASED)}}).execute()
+    failed_sources = []
+    for cell in (c for c in notebook.cells if c.cell_type == "code"):
+        for error in (o for o in cell.outputs if o.output_type == "error"):
+            missing = re.match(r"name '(\w+)' is not defined", error.evalue)
+            # A NameError is fine only for a name an earlier, stub-broken cell would have defined.
+            downstream = error.ename == "NameError" and missing and \
+                any(re.search(rf"\b{missing.group(1)}\b", src) for src in failed_sources)
+            assert error.ename == "NotImplementedError" or downstream, \
+                f"{error.ename}: {error.evalue} in cell:\n{cell.source[:300]}"
+            failed_sources.append(cell.source)
+    assert failed_sources, "the stubs should raise NotImplementedError"
