@@ -114,16 +114,17 @@ class SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-LIBC = ctypes.CDLL(None, use_errno=True)   # loaded here, not between fork and exec
+# Looked up now, in the parent: between fork and exec (preexec_fn) the dynamic loader's lock may be
+# held by another thread of the grader, so nothing there may load a library or resolve a symbol.
+PRCTL = ctypes.CDLL(None, use_errno=True).prctl
 MACHINE = platform.machine()
 
 
 def install_seccomp(program):
     """Apply a filter to the calling process (meant for preexec_fn); it survives exec."""
-    libc = LIBC
     buffer = ctypes.create_string_buffer(program, len(program))
     fprog = SockFprog(len(program) // 8, ctypes.addressof(buffer))
-    if libc.prctl(38, 1, 0, 0, 0) != 0 or libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:  # NO_NEW_PRIVS; SECCOMP
+    if PRCTL(38, 1, 0, 0, 0) != 0 or PRCTL(22, 2, ctypes.byref(fprog), 0, 0) != 0:  # NO_NEW_PRIVS; SECCOMP
         raise OSError(ctypes.get_errno(), "could not install the seccomp filter")
 
 

@@ -238,7 +238,8 @@ def run_failure(outcome, timeout_s, limits, finished):
         return "timeout", f"the notebook's code ran longer than {timeout_s:g} s"
     if outcome.signal == signal.SIGXCPU:
         return "timeout", f"the notebook's code used more than {timeout_s:g} s of CPU time"
-    if outcome.signal == signal.SIGXFSZ or outcome.output_bytes > limits.output_bytes:
+    if (outcome.signal == signal.SIGXFSZ or outcome.output_bytes > limits.output_bytes
+            or outcome.output_bytes >= limits.file_bytes):   # Python ignores SIGXFSZ: its writes just fail
         return "output limit", f"the notebook's code printed or wrote more than {limits.output_bytes} bytes"
     if outcome.returncode != 0 or not finished:
         how = f"signal {outcome.signal}" if outcome.signal else f"exit status {outcome.returncode}"

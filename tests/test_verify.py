@@ -244,3 +244,41 @@ def test_the_released_stubs_pass_nothing(stem):
         pytest.skip(f"{path} not released yet")
     result = verify_notebook(path, stem, seed=31, **FAST)
     assert result.flags == () and not any(v.passed for v in result.values()), result.verdicts
+
+
+# ---------------------------------------------------------------- the sandbox's process handling
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("code, signal_number, returncode", [
+    ("import os; os.kill(os.getpid(), 9)", 9, None), ("import sys; sys.exit(3)", None, 3),
+    ("import os\nfor _ in range(3): os.write(1, b'x' * (1 << 20))", None, None), ("print('fine')", None, 0)])
+def test_run_reports_how_the_process_ended(tmp_path, mode, code, signal_number, returncode):
+    python, site_packages = verify.interpreter()
+    outcome = sandbox.run([python, "-I", "-S", "-c", code], tmp_path, readable=sandbox.readable_paths(
+        python, site_packages), timeout_s=10, limits=sandbox.Limits(file_bytes=1 << 20), isolation=mode)
+    assert outcome.signal == signal_number and not outcome.timed_out
+    assert returncode is None or outcome.returncode == returncode
+    assert outcome.output_bytes <= 1 << 20   # Python ignores SIGXFSZ: writes past the limit fail with EFBIG
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_timeout_kills_the_process_promptly(tmp_path, mode):
+    import time
+    python, site_packages = verify.interpreter()
+    started = time.monotonic()
+    outcome = sandbox.run([python, "-I", "-S", "-c", "import time; print('up', flush=True); time.sleep(60)"],
+                          tmp_path, readable=sandbox.readable_paths(python, site_packages), timeout_s=1.5,
+                          limits=sandbox.Limits(), isolation=mode)
+    assert outcome.timed_out and outcome.returncode is None and outcome.output == "up\n"
+    assert time.monotonic() - started < 10
+
+
+def test_verification_can_run_from_several_threads_at_once(tmp_path):
+    """The grading pipeline verifies each notebook in its own thread."""
+    from concurrent.futures import ThreadPoolExecutor
+    good = write_notebook(tmp_path / "good.ipynb", LINEAR_SOURCE)
+    bad = write_notebook(tmp_path / "bad.ipynb", replaced(LINEAR_SOURCE, "mae", "def mae(p, a):\n    return 0.0\n"))
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda p: verify_notebook(p, LINEAR, seed=1, **FAST), [good, bad] * 3))
+    assert [r["lin_mae"].passed for r in results] == [True, False] * 3
+    assert all(r.flags == () for r in results)
