@@ -212,8 +212,18 @@ def run_check(namespace, call, arrays_in, arrays_out):
     return {"defined": True, "callable": True, "cases": call_cases(function, cases, arrays_out)}
 
 
+class Unimportable:
+    """A meta-path finder refusing the grader's own package, should an installation put it on the path."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "autograder":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
 def main(box):
     box = Path(box)
+    sys.meta_path.insert(0, Unimportable())
     job = json.loads((box / "job.json").read_text())
     arrays_in = load_arrays(box / "cases.npz", 1 << 30)
     namespace = {"__name__": "__main__", "__builtins__": builtins}

@@ -150,7 +150,7 @@ def clean_environment(home):
     return env
 
 
-def bubblewrap_command(command, box, readable, seccomp_fd):
+def bubblewrap_command(command, box, readable, seccomp_fd, hidden=()):
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
             "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--ro-bind", "/usr", "/usr"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):    # merged /usr: these are symlinks
@@ -162,6 +162,8 @@ def bubblewrap_command(command, box, readable, seccomp_fd):
              "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for path in readable:
         args += ["--ro-bind", str(path), str(path)]
+    for path in hidden:    # an empty tmpfs over what must not be seen inside a readable directory
+        args += ["--tmpfs", str(path)]
     args += ["--bind", str(box), str(box), "--chdir", str(box / "work")]
     if seccomp_fd is not None:
         args += ["--seccomp", str(seccomp_fd)]
@@ -177,8 +179,11 @@ def seccomp_fd(program):
 
 # ---------------------------------------------------------------- running
 
-def run(command, box, *, readable, timeout_s, limits, isolation):
-    """Run `command` (an argv) with box/work as its working directory; stdout+stderr go to box/output.txt."""
+def run(command, box, *, readable, timeout_s, limits, isolation, hidden=()):
+    """Run `command` (an argv) with box/work as its working directory; stdout+stderr go to box/output.txt.
+
+    With bubblewrap only `readable` (read-only) and `box` (writable) are visible, minus `hidden`.
+    """
     box = Path(box)
     (box / "work").mkdir(exist_ok=True)
     cpu = math.ceil(timeout_s) + 1
@@ -186,7 +191,7 @@ def run(command, box, *, readable, timeout_s, limits, isolation):
     if isolation == BUBBLEWRAP:
         program = seccomp_program()
         fds = () if program is None else (seccomp_fd(program),)
-        argv = bubblewrap_command(command, box, readable, fds[0] if fds else None)
+        argv = bubblewrap_command(command, box, readable, fds[0] if fds else None, hidden)
         preexec = functools.partial(set_limits, limits, cpu)
     else:
         argv = command

@@ -45,7 +45,8 @@ ROUNDS = 3                        # make_cases calls per Check: 3 to 6 cases eac
 MAX_NOTEBOOK_BYTES = 20 << 20
 MAX_RESULT_JSON_BYTES = 4 << 20
 CHILD = Path(wire.__file__)
-COURSEKIT = Path(__file__).with_name("coursekit")
+PACKAGE = Path(__file__).resolve().parent    # autograder: hidden in the sandbox, should site-packages hold it
+COURSEKIT = PACKAGE / "coursekit"
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,9 @@ def verify_notebook(notebook_path: Path, notebook_stem: str, *, seed: int, timeo
     box = Path(tempfile.mkdtemp(prefix="verify-"))
     try:
         write_job(box, cells, checks, cases)
-        outcome = sandbox.run(child_command(box), box, readable=sandbox.readable_paths(*interpreter()),
-                              timeout_s=timeout_s, limits=limits, isolation=mode)
+        readable = sandbox.readable_paths(*interpreter())
+        outcome = sandbox.run(child_command(box), box, readable=readable, timeout_s=timeout_s, limits=limits,
+                              isolation=mode, hidden=[p for p in [PACKAGE] if any(p.is_relative_to(r) for r in readable)])
         return judge_outcome(box, outcome, checks, cases, timeout_s, limits)
     finally:
         shutil.rmtree(box, ignore_errors=True)

@@ -282,3 +282,28 @@ def test_verification_can_run_from_several_threads_at_once(tmp_path):
         results = list(pool.map(lambda p: verify_notebook(p, LINEAR, seed=1, **FAST), [good, bad] * 3))
     assert [r["lin_mae"].passed for r in results] == [True, False] * 3
     assert all(r.flags == () for r in results)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_autograder_stays_unimportable_even_with_the_repository_on_the_path(tmp_path, mode):
+    repo = verify.PACKAGE.parent
+    solution = (f"import sys\nsys.path.insert(0, {str(repo)!r})\ntry:\n    import autograder.reference\n"
+                f"    print('IMPORTED')\nexcept ImportError as exc:\n    print('refused', type(exc).__name__)\n")
+    result = check(write_notebook(tmp_path / "a.ipynb", solution), mode=mode)
+    assert "refused ModuleNotFoundError" in result.output, result.output
+
+
+@pytest.mark.skipif(not BWRAP, reason="bubblewrap does not work here")
+def test_bubblewrap_hides_a_directory_inside_a_readable_one(tmp_path):
+    python, site_packages = verify.interpreter()
+    shared = tmp_path / "shared"
+    (shared / "secret").mkdir(parents=True)
+    (shared / "secret" / "answers.txt").write_text("42")
+    (shared / "open.txt").write_text("fine")
+    box = tmp_path / "box"
+    box.mkdir()
+    code = f"import os; print(sorted(os.listdir({str(shared)!r})), os.listdir({str(shared / 'secret')!r}))"
+    outcome = sandbox.run([python, "-I", "-S", "-c", code], box, readable=sandbox.readable_paths(python, site_packages)
+                          + [shared], hidden=[shared / "secret"], timeout_s=10, limits=sandbox.Limits(),
+                          isolation=sandbox.BUBBLEWRAP)
+    assert outcome.output.strip() == "['open.txt', 'secret'] []", outcome.output
