@@ -215,8 +215,9 @@ def run(command, box, *, readable, timeout_s, limits, isolation, hidden=()):
     except subprocess.TimeoutExpired:
         timed_out = True
     finally:
-        kill_group(process.pid)
-        process.wait()
+        if process.returncode is None:   # timed out, or the grader was interrupted: kill before reaping
+            kill_group(process.pid)
+            process.wait()
     return Outcome(None if timed_out else process.returncode, ending_signal(process.returncode, isolation),
                    timed_out, *read_output(box / "output.txt"), isolation)
 

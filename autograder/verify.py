@@ -100,8 +100,9 @@ def verify_notebook(notebook_path: Path, notebook_stem: str, *, seed: int, timeo
     try:
         write_job(box, cells, checks, cases)
         readable = sandbox.readable_paths(*interpreter())
-        outcome = sandbox.run(child_command(box), box, readable=readable, timeout_s=timeout_s, limits=limits,
-                              isolation=mode, hidden=[p for p in [PACKAGE] if any(p.is_relative_to(r) for r in readable)])
+        hidden = [PACKAGE] if any(PACKAGE.is_relative_to(path) for path in readable) else []
+        outcome = sandbox.run(child_command(box), box, readable=readable, hidden=hidden, timeout_s=timeout_s,
+                              limits=limits, isolation=mode)
         return judge_outcome(box, outcome, checks, cases, timeout_s, limits)
     finally:
         shutil.rmtree(box, ignore_errors=True)
