@@ -66,12 +66,15 @@ class Autograde:
         if not ctx.staged:
             record_empty_submission(f"sqlite:///{course.db}", config.assignment, ctx.job.student_id)
             return
-        logs = []
-        for stem in sorted(ctx.staged):
-            outcome = run_autograde(course.nbconfig, config.assignment, ctx.job.student_id, stem)
-            logs.append(outcome.get("log", "") or "")
-            if not outcome["success"]:
-                logs.append(f"[AUTOGRADE FAILED {stem}] " + (outcome.get("error") or ""))
+        outcome = run_autograde(course.nbconfig, config.assignment, ctx.job.student_id)
+        logs = [outcome.get("log", "") or ""]
+        if not outcome["success"]:
+            # nbgrader dropped the whole submission: salvage what each notebook earns on its own
+            for stem in sorted(ctx.staged):
+                outcome = run_autograde(course.nbconfig, config.assignment, ctx.job.student_id, stem)
+                logs.append(outcome.get("log", "") or "")
+                if not outcome["success"]:
+                    logs.append(f"[AUTOGRADE FAILED {stem}] " + (outcome.get("error") or ""))
         ctx.log = "\n".join(logs)
 
 

@@ -30,6 +30,8 @@ def parse(argv):
                         help="seconds per cell (default: Execute.timeout in nbgrader_config.py)")
     parser.add_argument("--student-timeout", type=float, default=900.0,
                         help="wall clock for one student; past it the student is stopped and flagged")
+    parser.add_argument("--figures", action="store_true",
+                        help="keep matplotlib figures in the autograded notebooks and feedback (slower)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the outside verification")
     parser.add_argument("--verifier", default=VERIFIER, help=argparse.SUPPRESS)
     parser.add_argument("--course-root", type=Path, default=COURSE_ROOT, help=argparse.SUPPRESS)
@@ -84,7 +86,8 @@ def main(argv=None) -> int:
     config = GradingConfig(args.assignment, args.out.resolve(), course_root=args.course_root.resolve(),
                            kit=None if args.no_kit else KIT, workers=args.workers,
                            cell_timeout=args.cell_timeout, student_timeout=args.student_timeout,
-                           verifier=None if args.verifier in ("", "none") else args.verifier, seed=args.seed)
+                           verifier=None if args.verifier in ("", "none") else args.verifier, seed=args.seed,
+                           figures=args.figures)
     if not config.source.is_dir():
         print(f"no assignment {config.source}", file=sys.stderr)
         return 2

@@ -20,6 +20,7 @@ class GradingConfig:
     student_timeout: float = 900.0           # wall clock for one student, all notebooks and verification
     verifier: str | None = VERIFIER          # "module:function"; None trusts nbgrader alone (tests only)
     seed: int = 0                            # seed given to the outside verification
+    figures: bool = False                    # render matplotlib figures into autograded notebooks/feedback
     course_id: str = "dlfs"
 
     @property

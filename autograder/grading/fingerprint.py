@@ -23,7 +23,7 @@ def grader_fingerprint(config) -> str:
     """The source notebooks, the checks and this pipeline, plus the options that change scores."""
     package = Path(__file__).resolve().parents[1]
     digest = hash_tree([config.source] + [package / name for name in GRADER_FILES])
-    digest.update(repr((config.cell_timeout, config.verifier, config.seed, config.student_timeout)).encode())
+    digest.update(repr((config.cell_timeout, config.verifier, config.seed, config.student_timeout, config.figures)).encode())
     return digest.hexdigest()
 
 

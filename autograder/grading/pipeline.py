@@ -61,6 +61,7 @@ class Context:
     cells: dict = field(default_factory=dict)      # "notebook:grade_id" -> cell result
     notes: dict = field(default_factory=dict)      # stem -> {grade_id: message} for the feedback
     result: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)    # step name -> seconds (Publish stores them)
 
     def flag(self, word, detail=""):
         text = f"{word} ({detail})" if detail else word
@@ -69,6 +70,8 @@ class Context:
 
 
 _course = None
+# The kernels this worker starts: one BLAS thread each (N workers already fill N cores).
+KERNEL_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def quiet_worker(config):
@@ -87,6 +90,7 @@ def start_worker(config):
     """Executor initializer: one course per worker process, made once."""
     global _course
     quiet_worker(config)
+    os.environ.update(KERNEL_ENV if config.figures else {**KERNEL_ENV, "MPLBACKEND": "Agg"})
     os.environ["PATH"] = os.path.dirname(os.sys.executable) + os.pathsep + os.environ.get("PATH", "")
     _course = WorkerCourse(config)
 
@@ -95,8 +99,9 @@ def grade_student(config, job: Job) -> dict:
     started = time.monotonic()
     context = Context(config, job, _course or WorkerCourse(config))
     for step in STEPS:
+        began = time.monotonic()
         step()(context)
-    context.result["seconds"] = round(time.monotonic() - started, 2)
+        context.timings[step.__name__] = round(time.monotonic() - began, 2)
     return context.result
 
 

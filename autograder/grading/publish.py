@@ -37,5 +37,5 @@ class Publish:
         ctx.result.update({
             "student_id": student, "digest": ctx.job.digest, "cells": ctx.cells, "flags": ctx.flags,
             "score": round(sum(scored), 6), "max_score": sum(c["max_score"] for c in ctx.cells.values()),
-            "rows": student_rows(course.db, student, config.assignment)})
+            "rows": student_rows(course.db, student, config.assignment), "timings": ctx.timings})
         write_atomically(result_path(config, student), ctx.result)

@@ -16,13 +16,14 @@ def verified_ids(stem):
 class Reconcile:
     def __call__(self, ctx):
         config, course, student = ctx.config, ctx.course, ctx.job.student_id
-        verdicts, problems = ({}, {}) if ctx.pending is None else ctx.pending.results(config.student_timeout)
+        verdicts, problems, run_flags = ({}, {}, {}) if ctx.pending is None else ctx.pending.results(
+            config.student_timeout)
         for stem, problem in sorted(problems.items()):
             ctx.flag(flags.VERIFY_ERROR, f"{stem}: {problem[:200]}")
-        for stem, found in verdicts.items():
-            for word in found.pop("__flags__", []):
+        for stem, words in sorted(run_flags.items()):
+            for word in words:
                 ctx.flag(word, stem)
-        ctx.verdicts = verdicts
+        ctx.verdicts, self.run_flags = verdicts, run_flags
         graded = gradebook.cells(course.db, student, config.assignment)
         if not graded:  # nbgrader never got as far as the gradebook: fall back on the assignment's cells
             graded = {key: {"notebook": key[0], "grade_id": key[1], "auto_score": 0.0 if kind == "code" else None,
@@ -45,7 +46,7 @@ class Reconcile:
         cell["message"] = verdict["message"] if verdict else "not verified"
         if passed and not cell["verified"]:
             cell["score"] = 0.0
-            if verdict:
+            if verdict and not self.run_flags.get(stem):   # a run that broke down is flagged as such
                 ctx.flag(flags.TAMPERING, f"{stem}:{gid}")
             ctx.notes.setdefault(stem, {})[gid] = cell["message"]
             if row["id"]:

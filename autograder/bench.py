@@ -1,0 +1,116 @@
+"""`make bench`: plain serial `nbgrader autograde` against the grading pipeline at 1 and N workers.
+
+    python -m autograder.bench [--count K] [--workers N] [--keep DIR]
+
+Grades K submissions made from the bundled examples (examples/submissions, cycled, the
+pathological ones left out: they measure timeouts, not throughput) three ways, each
+starting from a gradebook that already holds the assignment:
+
+  1. plain nbgrader: `nbgrader autograde <assignment>` over all K, one process, serially;
+  2. the pipeline (python -m autograder grade) with --workers 1;
+  3. the pipeline with --workers N (default: the number of cores).
+
+The pipeline's runs include everything it does (outside verification, cleaned feedback,
+result files, the merged gradebook and grades.csv); plain nbgrader's only autogrades.
+It prints wall time, submissions per minute and the speed-up, and checks that every
+cell's nbgrader score is the same in all three.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .grading import gradebook, record
+from .grading.config import COURSE_ROOT, GradingConfig
+
+ASSIGNMENT = "ch02_fundamentals"
+EXAMPLES = COURSE_ROOT / "examples" / "submissions"
+SKIP = ("broken_json", "kernel_dies", "runaway", "tampering")   # incidents, not throughput
+
+
+def make_submissions(folder: Path, count: int) -> list[str]:
+    sources = sorted(p for p in EXAMPLES.iterdir() if p.is_dir() and not any(s in p.name for s in SKIP))
+    students = []
+    for index in range(count):
+        student = f"bench_{index + 1:02d}"
+        shutil.copytree(sources[index % len(sources)], folder / student)
+        students.append(student)
+    return students
+
+
+def plain_nbgrader(work: Path, submissions: Path, template: Path, students) -> tuple[float, dict]:
+    course = work / "plain"
+    course.mkdir()
+    shutil.copytree(template.parent.parent / "nbgrader" / "source", course / "source")
+    shutil.copyfile(template, course / "gradebook.db")
+    shutil.copytree(submissions, course / "submitted")
+    command = [os.path.join(os.path.dirname(sys.executable), "nbgrader"), "autograde", ASSIGNMENT,
+               f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
+               f"--config={COURSE_ROOT / 'nbgrader_config.py'}", "--CourseDirectory.course_id=dlfs"]
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=course, env=record.tool_env(), capture_output=True, text=True)
+    seconds = time.monotonic() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader autograde failed:\n{done.stderr[-3000:]}")
+    scores = {s: {f"{nb}:{gid}": row["auto_score"] for (nb, gid), row in
+                  gradebook.cells(course / "gradebook.db", s, ASSIGNMENT).items()} for s in students}
+    return seconds, scores
+
+
+def pipeline(work: Path, submissions: Path, prepared: Path, workers: int, students) -> tuple[float, dict]:
+    out = work / f"pipeline-{workers}"
+    shutil.copytree(prepared, out)           # the template gradebook, as plain nbgrader gets one
+    command = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(submissions),
+               "--out", str(out), "--workers", str(workers), "--quiet"]
+    started = time.monotonic()
+    done = subprocess.run(command, env=record.tool_env(), capture_output=True, text=True)
+    seconds = time.monotonic() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"pipeline failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+    scores = {}
+    for student in students:
+        result = json.loads((out / "results" / f"{student}.json").read_text())
+        scores[student] = {key: cell["nbgrader"] for key, cell in result["cells"].items()}
+    return seconds, scores
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    args = parser.parse_args(argv)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="autograder-bench-"))
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        submissions = work / "submissions"
+        students = make_submissions(submissions, args.count)
+        prepared = work / "prepared"
+        template = record.prepare(GradingConfig(ASSIGNMENT, prepared))
+        rows = [("plain nbgrader autograde (serial)",) + plain_nbgrader(work, submissions, template, students)]
+        for workers in (1, args.workers):
+            rows.append((f"pipeline, {workers} worker{'s' * (workers > 1)}",)
+                        + pipeline(work, submissions, prepared, workers, students))
+        base = rows[0][1]
+        print(f"{args.count} submissions of {ASSIGNMENT}, {os.cpu_count()} cores; the pipeline's figures "
+              f"include outside verification and feedback")
+        print(f"{'':36} {'wall s':>8} {'subs/min':>9} {'vs plain':>9}")
+        for name, seconds, _ in rows:
+            print(f"{name:36} {seconds:8.1f} {60 * args.count / seconds:9.2f} {base / seconds:8.2f}x")
+        same = all(scores == rows[0][2] for _, _, scores in rows[1:])
+        print("nbgrader scores identical in all runs" if same else "MISMATCH between nbgrader scores")
+        return 0 if same else 1
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
