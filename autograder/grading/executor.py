@@ -21,6 +21,8 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 
 import psutil
 
+STARTUP = 300.0   # seconds a fresh worker may take to start and import before its item's clock runs
+
 
 @dataclass
 class Done:
@@ -57,6 +59,7 @@ def _worker(connection, initializer):
         if message is None:
             return
         fn, item = message
+        connection.send(("started", None))      # the clock starts once fn and item are unpickled
         try:
             connection.send(("ok", fn(item)))
         except Exception:
@@ -98,13 +101,16 @@ class LocalProcessPool:
                 except queue.Empty:
                     return
                 connection.send((fn, item))
-                deadline = None if self.timeout is None else time.monotonic() + self.timeout
+                deadline = None if self.timeout is None else time.monotonic() + self.timeout + STARTUP
                 outcome = None
                 while outcome is None:
                     wait = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
                     if connection.poll(wait):
                         try:
                             status, value = connection.recv()
+                            if status == "started":
+                                deadline = None if self.timeout is None else time.monotonic() + self.timeout
+                                continue
                             outcome = Done(value) if status == "ok" else Done(error="crash", detail=value)
                         except (EOFError, OSError):
                             outcome = Done(error="crash", detail="the worker process died")

@@ -1,0 +1,151 @@
+"""Unit tests of the grading pipeline's parts that need no kernel: intake, hashing, feedback
+cleaning, the executor's timeouts and crashes, the gradebook merge."""
+import os
+import sqlite3
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder.grading import executor, feedback, fingerprint, gradebook, intake, report
+from autograder.grading.config import GradingConfig
+
+STEMS = ["01_linear_regression", "02_neural_network"]
+
+
+# ---------------------------------------------------------------- intake
+
+@pytest.mark.parametrize("name, want", [
+    ("alice/01_linear_regression.ipynb", ("alice", "01_linear_regression")),
+    ("alice/ch02_fundamentals/02_neural_network.ipynb", ("alice", "02_neural_network")),
+    ("top/alice/ch02_fundamentals/02_neural_network.ipynb", ("top", "02_neural_network")),
+    ("bob_12345_67890_01_linear_regression.ipynb", ("bob", "01_linear_regression")),
+    ("bob_late_02_neural_network-1.ipynb", ("bob", "02_neural_network")),
+    ("../../etc/evil_01_linear_regression.ipynb", ("evil", "01_linear_regression")),
+    ("01_linear_regression.ipynb", None),                 # whose?
+    ("alice/notes.txt", None),
+    ("alice/03_other.ipynb", None),
+    ("__MACOSX/alice/._01_linear_regression.ipynb", None),
+])
+def test_zip_member_names(name, want):
+    assert intake.member_target(name, STEMS) == want
+
+
+def test_unpacked_zip_has_nbgrader_layout_and_nothing_escapes(tmp_path):
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("carol_1_01_linear_regression.ipynb", "{}")
+        zipped.writestr("dan/02_neural_network.ipynb", "{}")
+        zipped.writestr("../../escape_01_linear_regression.ipynb", "{}")
+    folder = intake.unpack_zip(archive, tmp_path / "out", "a1", STEMS)
+    found = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.ipynb"))
+    assert found == ["carol/a1/01_linear_regression.ipynb", "dan/a1/02_neural_network.ipynb",
+                     "escape/a1/01_linear_regression.ipynb"]
+    assert not list(tmp_path.glob("*.ipynb"))
+    submissions = intake.from_folder(folder, "a1", STEMS)
+    assert [(s.student_id, sorted(s.notebooks)) for s in submissions] == [
+        ("carol", ["01_linear_regression"]), ("dan", ["02_neural_network"]), ("escape", ["01_linear_regression"])]
+
+
+# ---------------------------------------------------------------- hashing
+
+def test_submission_digest_follows_the_student_files_but_not_their_kit(tmp_path):
+    folder = tmp_path / "s" / "a1"
+    (folder / "coursekit").mkdir(parents=True)
+    (folder / "01_linear_regression.ipynb").write_text("one")
+    submission = intake.Submission("s", folder, {})
+    first = fingerprint.submission_digest(submission, "coursekit", "grader")
+    (folder / "coursekit" / "checks.py").write_text("edited kit")
+    assert fingerprint.submission_digest(submission, "coursekit", "grader") == first
+    assert fingerprint.submission_digest(submission, "coursekit", "other grader") != first
+    (folder / "01_linear_regression.ipynb").write_text("two")
+    assert fingerprint.submission_digest(submission, "coursekit", "grader") != first
+
+
+# ---------------------------------------------------------------- feedback cleaning
+
+def test_hidden_regions_are_cut_from_sources():
+    source = ('assert f(1) == 2\n### BEGIN HIDDEN TESTS\nrun_hidden_test("x", f)\n### END HIDDEN TESTS\n'
+              'print("done")\n')
+    assert feedback.strip_hidden(source) == 'assert f(1) == 2\nprint("done")\n'
+    unterminated = "visible()\n### BEGIN HIDDEN TESTS\nsecret()"
+    assert "secret" not in feedback.strip_hidden(unterminated)
+
+
+def test_errors_are_reduced_to_their_last_line():
+    output = {"output_type": "error", "ename": "AssertionError", "evalue": "x",
+              "traceback": ["\x1b[31m---------\x1b[0m", "File /work/main/autograder/hidden.py:38, in run_hidden_test",
+                            '    run_hidden_test("lin_mae", mae)',
+                            "\x1b[0;31mAssertionError\x1b[0m: mae(...) is wrong (largest difference 1.73)"]}
+    assert feedback.last_line(output) == "AssertionError: mae(...) is wrong (largest difference 1.73)"
+    assert feedback.last_line({"ename": "ValueError", "evalue": "bad"}) == "ValueError: bad"
+
+
+# ---------------------------------------------------------------- executor
+
+def square(x):
+    return x * x
+
+
+def misbehave(x):
+    if x == "sleep":
+        time.sleep(60)
+    if x == "die":
+        os._exit(3)
+    if x == "raise":
+        raise ValueError("no")
+    return x
+
+
+def test_process_pool_returns_every_result():
+    pool = executor.LocalProcessPool(2, timeout=30)
+    assert sorted(done.value for _, done in pool.map(square, range(6))) == [0, 1, 4, 9, 16, 25]
+
+
+def test_process_pool_survives_hangs_crashes_and_exceptions():
+    pool = executor.LocalProcessPool(2, timeout=3)
+    started = time.monotonic()
+    results = dict(pool.map(misbehave, ["sleep", "die", "raise", "a", "b", "c"]))
+    assert time.monotonic() - started < 30
+    assert results["sleep"].error == "timeout"
+    assert results["die"].error == "crash" and "died" in results["die"].detail
+    assert results["raise"].error == "crash" and "ValueError" in results["raise"].detail
+    assert [results[x].value for x in "abc"] == ["a", "b", "c"]
+
+
+# ---------------------------------------------------------------- gradebook merge and csv
+
+def make_gradebook(path):
+    with sqlite3.connect(path) as db:
+        for table in gradebook.STUDENT_TABLES:
+            db.execute(f"CREATE TABLE {table} (id TEXT PRIMARY KEY, value TEXT)")
+
+
+def test_merge_rebuilds_from_the_template_without_duplicates(tmp_path):
+    template = tmp_path / "template.db"
+    make_gradebook(template)
+    results = [{"rows": {"student": [{"id": "s1", "value": "a"}], "grade": [{"id": "g1", "value": "2"}]}},
+               {"rows": {"student": [{"id": "s2", "value": "b"}]}}, {"rows": {}}]
+    destination = tmp_path / "gradebook.db"
+    for _ in range(2):
+        gradebook.merge(template, results, destination)
+    with sqlite3.connect(destination) as db:
+        assert db.execute("SELECT id FROM student ORDER BY id").fetchall() == [("s1",), ("s2",)]
+        assert db.execute("SELECT COUNT(*) FROM grade").fetchone() == (1,)
+    with sqlite3.connect(template) as db:
+        assert db.execute("SELECT COUNT(*) FROM student").fetchone() == (0,)
+
+
+def test_csv_has_a_column_per_cell_and_blank_for_ungraded(tmp_path):
+    results = [{"student_id": "s1", "score": 3.0, "max_score": 5.0, "flags": ["timeout (nb)"],
+                "cells": {"nb:a": {"score": 3.0}, "nb:q": {"score": None}}}]
+    report.write_csv(tmp_path / "grades.csv", results, ["nb:a", "nb:q"])
+    assert (tmp_path / "grades.csv").read_text().splitlines() == [
+        "student_id,score,max_score,nb:a,nb:q,flags", "s1,3,5,3,,timeout (nb)"]
+
+
+def test_config_paths_live_under_out(tmp_path):
+    config = GradingConfig("a1", tmp_path)
+    assert {config.record, config.results, config.feedback, config.work} == {
+        tmp_path / "nbgrader", tmp_path / "results", tmp_path / "feedback", tmp_path / ".work"}

@@ -1,0 +1,145 @@
+"""End to end: grade the bundled example submissions once and check every expected outcome.
+
+One test on purpose: grading the examples is the expensive part (about two minutes on
+two cores), so it runs once, on one pytest-xdist worker, and everything is asserted
+from that run and from one resumed rerun (given as a zip) that must change nothing.
+examples/expected.json (written by examples/build.py) says what each example earns.
+"""
+import csv
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "submissions"
+EXPECTED = json.loads((ROOT / "examples" / "expected.json").read_text())
+ASSIGNMENT = "ch02_fundamentals"
+LEAKS = ("BEGIN HIDDEN TESTS", "run_hidden_test", "Traceback (most recent call last)", "autograder/hidden.py",
+         "autograder.hidden")
+
+
+def grade(out, *source, workers=2):
+    # no PATH to the venv on purpose: the pipeline must find nbgrader's tools itself
+    env = {"HOME": os.environ.get("HOME", "/tmp"), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, *source, "--out", str(out),
+                           "--workers", str(workers), "--cell-timeout", "10", "--quiet"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr[-5000:]
+    return done.stdout
+
+
+def read_csv(path):
+    with open(path, newline="") as handle:
+        return {row["student_id"]: row for row in csv.DictReader(handle)}
+
+
+def max_points(rows):
+    """Points of each graded cell, from the source notebooks."""
+    points = {}
+    for path in sorted((ROOT / "source" / ASSIGNMENT).glob("*.ipynb")):
+        for cell in nbformat.read(str(path), as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade"):
+                points[f"{path.stem}:{meta['grade_id']}"] = float(meta["points"])
+    return points
+
+
+def check_scores(rows, points):
+    assert sorted(rows) == sorted(EXPECTED)
+    problems = []
+    for student, expected in EXPECTED.items():
+        row = rows[student]
+        for column, full in points.items():
+            grade_id = column.split(":")[1]
+            if grade_id.startswith("q_"):
+                want = ""                                   # left for a human grader
+            else:
+                want = f"{full:g}" if grade_id in expected["earned"] else "0"
+            if row[column] != want:
+                problems.append(f"{student} {column}: got {row[column]!r}, expected {want!r}")
+        earned = sum(points[c] for c in points if c.split(":")[1] in expected["earned"])
+        if float(row["score"]) != earned or float(row["max_score"]) != sum(points.values()):
+            problems.append(f"{student}: score {row['score']}/{row['max_score']}, expected {earned:g}")
+        for word in expected["flags"]:
+            if word not in row["flags"]:
+                problems.append(f"{student}: flags {row['flags']!r} lack {word!r}")
+        if not expected["flags"] and row["flags"]:
+            problems.append(f"{student}: unexpected flags {row['flags']!r}")
+    assert not problems, "\n".join(problems)
+
+
+def check_feedback(out):
+    pages = sorted((out / "feedback").rglob("*.html"))
+    assert len(pages) >= 2 * len(EXPECTED) - 1          # every valid notebook has a page
+    for page in pages:
+        text = page.read_text()
+        for leak in LEAKS:
+            assert leak not in text, f"{page.relative_to(out)} shows {leak!r}"
+    tampered = (out / "feedback" / "s12_tampering" / ASSIGNMENT / "01_linear_regression.html").read_text()
+    assert "outside verification" in tampered
+    wrong = (out / "feedback" / "s07_bias_not_summed" / ASSIGNMENT / "01_linear_regression.html").read_text()
+    assert "AssertionError" in wrong
+
+
+def check_nbgrader_record(out, rows):
+    record = out / "nbgrader"
+    for student in EXPECTED:
+        if student != "s11_broken_json":
+            assert len(list((record / "autograded" / student / ASSIGNMENT).glob("*.ipynb"))) == 2, student
+    env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")}
+    subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbgrader"), "export"], cwd=record, env=env,
+                   check=True, capture_output=True)
+    exported = read_csv(record / "grades.csv")
+    assert sorted(exported) == sorted(EXPECTED)
+    for student, row in rows.items():
+        assert float(exported[student]["score"]) == float(row["score"]), student
+
+
+def gradebook_counts(out):
+    with sqlite3.connect(out / "nbgrader" / "gradebook.db") as db:
+        return [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                for t in ("student", "submitted_assignment", "submitted_notebook", "grade", "comment")]
+
+
+def zip_of(folder, archive):
+    """The submissions as an LMS-style zip, in the `<student>/<notebook>.ipynb` form."""
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted(folder.rglob("*.ipynb")):
+            student = path.relative_to(folder).parts[0]
+            zipped.write(path, f"{student}/{path.name}")
+    return archive
+
+
+def test_bundled_examples(tmp_path):
+    out = tmp_path / "out"
+    summary = grade(out, "--submissions", str(EXAMPLES))
+    assert f"{len(EXPECTED)} students ({len(EXPECTED)} graded now" in summary
+    rows = read_csv(out / "grades.csv")
+    check_scores(rows, max_points(rows))
+    for student, expected in EXPECTED.items():
+        if expected["flags"]:
+            assert student in summary                 # the summary names each flagged student
+    check_feedback(out)
+    check_nbgrader_record(out, rows)
+
+    # A rerun, given as a zip, after one student's result was lost and another resubmitted
+    # the same answers with an extra cell: only those two are graded, nothing else changes.
+    first_csv, first_counts = (out / "grades.csv").read_text(), gradebook_counts(out)
+    copy = tmp_path / "again"
+    shutil.copytree(EXAMPLES, copy)
+    changed = copy / "s05_wrong_sign" / ASSIGNMENT / "02_neural_network.ipynb"
+    notebook = nbformat.read(str(changed), as_version=4)
+    notebook.cells.append(nbformat.v4.new_markdown_cell("(resubmitted)"))
+    nbformat.write(notebook, str(changed))
+    (out / "results" / "s02_partial.json").unlink()
+    summary = grade(out, "--zip", str(zip_of(copy, tmp_path / "class.zip")))
+    assert f"{len(EXPECTED)} students (2 graded now, {len(EXPECTED) - 2} unchanged)" in summary
+    assert (out / "grades.csv").read_text() == first_csv
+    assert gradebook_counts(out) == first_counts
