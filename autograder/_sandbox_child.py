@@ -18,7 +18,10 @@ for any value that is not plain data: the judge then reports that type).
 """
 import builtins
 import copy
+import io
 import json
+import os
+import stat
 import sys
 import zipfile
 from pathlib import Path
@@ -131,16 +134,27 @@ def decode(node, arrays, budget=None, depth=0):
     raise ValueError(f"unknown node kind {kind!r}")
 
 
+def read_regular(path, max_bytes):
+    """The bytes of a regular file of at most max_bytes: never through a symlink, never blocking on a FIFO."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            raise ValueError(f"{Path(path).name} is not a regular file of at most {max_bytes} bytes")
+        data = file.read(info.st_size + 1)   # no more than was there, lest it grows meanwhile
+    if len(data) > max_bytes:
+        raise ValueError(f"{Path(path).name} is larger than {max_bytes} bytes")
+    return data
+
+
 def load_arrays(path, max_bytes):
     """The arrays of an .npz written by the other side, refusing pickles, compression and odd dtypes."""
-    path = Path(path)
-    if path.stat().st_size > max_bytes:
-        raise ValueError(f"{path.name} is larger than {max_bytes} bytes")
-    with zipfile.ZipFile(path) as archive:
+    data = io.BytesIO(read_regular(path, max_bytes))
+    with zipfile.ZipFile(data) as archive:
         for info in archive.infolist():
             if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
-                raise ValueError(f"{path.name} holds an unexpected member {info.filename!r}")
-    with np.load(path, allow_pickle=False) as npz:
+                raise ValueError(f"{Path(path).name} holds an unexpected member {info.filename!r}")
+    with np.load(data, allow_pickle=False) as npz:
         arrays = {name: npz[name] for name in npz.files}
     for name, array in arrays.items():
         if type(array) is not np.ndarray or array.dtype.kind not in ARRAY_KINDS or array.dtype.fields:

@@ -201,25 +201,26 @@ def run(command, box, *, readable, timeout_s, limits, isolation, hidden=()):
             program = seccomp_program(own_pid=os.getpid())
             if program is not None:
                 install_seccomp(program)
-    try:
-        with open(box / "output.txt", "wb") as output:
+    # The output is read back through this same open file: the child may replace the path by a symlink.
+    with open(box / "output.txt", "w+b") as output:
+        try:
             process = subprocess.Popen(argv, cwd=box / "work", env=clean_environment(box / "work"),
                                        stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
                                        start_new_session=True, preexec_fn=preexec, pass_fds=fds)
-    finally:
-        for fd in fds:
-            os.close(fd)
-    timed_out = False
-    try:
-        process.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-    finally:
-        if process.returncode is None:   # timed out, or the grader was interrupted: kill before reaping
-            kill_group(process.pid)
-            process.wait()
-    return Outcome(None if timed_out else process.returncode, ending_signal(process.returncode, isolation),
-                   timed_out, *read_output(box / "output.txt"), isolation)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        timed_out = False
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            if process.returncode is None:   # timed out, or the grader was interrupted: kill before reaping
+                kill_group(process.pid)
+                process.wait()
+        return Outcome(None if timed_out else process.returncode, ending_signal(process.returncode, isolation),
+                       timed_out, *read_output(output), isolation)
 
 
 def kill_group(pgid):
@@ -237,11 +238,10 @@ def ending_signal(returncode, isolation):
     return None
 
 
-def read_output(path):
-    size = path.stat().st_size
-    with open(path, "rb") as file:
-        kept = file.read(OUTPUT_KEPT)
-    return kept.decode("utf-8", errors="replace"), size
+def read_output(file):
+    file.seek(0)
+    kept = file.read(OUTPUT_KEPT)
+    return kept.decode("utf-8", errors="replace"), os.fstat(file.fileno()).st_size
 
 
 @functools.cache

@@ -252,10 +252,7 @@ def run_failure(outcome, timeout_s, limits, finished):
 
 
 def read_results(box, limits):
-    path = box / "results.json"
-    if not path.is_file() or path.stat().st_size > MAX_RESULT_JSON_BYTES:
-        raise ValueError("results.json is missing or too large")
-    report = json.loads(path.read_text())
+    report = json.loads(wire.read_regular(box / "results.json", MAX_RESULT_JSON_BYTES))
     if not isinstance(report, dict) or not isinstance(report.get("checks"), dict):
         raise ValueError("results.json has the wrong layout")
     report["arrays"] = wire.load_arrays(box / "results.npz", limits.file_bytes)
