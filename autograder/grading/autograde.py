@@ -5,12 +5,15 @@ student. One notebook per run keeps a dead kernel in one notebook from discardin
 other (nbgrader removes a failed student's whole autograded folder otherwise).
 """
 import copy
+import re
 
 import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.converters import Autograde as AutogradeConverter
 from nbgrader.coursedir import CourseDirectory
 from nbclient.exceptions import DeadKernelError
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool, Integer
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import capture_log
@@ -19,29 +22,32 @@ from . import flags
 
 
 class ResilientExecute(Execute):
-    """nbgrader's Execute, except that a dead kernel fails only the cells it had not run yet.
+    """nbgrader's Execute, except that a broken-down run fails only the cells it had not run yet.
 
-    nbgrader would discard the whole notebook; here every code cell left without an
-    execution count gets a DeadKernelError output, so SaveAutoGrades scores them zero
+    nbclient gives up on a notebook when the kernel dies (os._exit, a segfault, the OOM
+    killer) or ignores the interrupt after a cell timeout; nbgrader would then discard
+    the whole submission. Here every code cell left without an execution count gets an
+    error output named after what happened, so SaveAutoGrades scores those cells zero
     and keeps what the cells before them earned.
     """
 
     def preprocess(self, nb, resources=None, km=None):
         try:
             return super().preprocess(nb, resources, km)
-        except DeadKernelError as exc:
-            message = str(exc).splitlines()[0] if str(exc) else "the kernel died"
+        except Exception as exc:  # noqa: BLE001 - any way the run broke down
+            name = "DeadKernelError" if isinstance(exc, DeadKernelError) else type(exc).__name__
+            message = (str(exc).strip().splitlines() or ["the kernel stopped answering"])[0][:300]
         for cell in self.nb.cells:
             if cell.cell_type == "code" and cell.get("execution_count") is None:
-                cell.outputs.append(new_output("error", ename="DeadKernelError", evalue=message,
-                                               traceback=[f"DeadKernelError: {message}"]))
+                cell.outputs.append(new_output("error", ename=name, evalue=message,
+                                               traceback=[f"{name}: {message}"]))
         return self.nb, resources
 
 
 def run_autograde(nbconfig, assignment, student, notebook="*"):
     config = copy.deepcopy(nbconfig)
-    config.Autograde.autograde_preprocessors = [
-        ResilientExecute if step is Execute else step for step in AutogradeConverter.autograde_preprocessors.default()]
+    steps = [ResilientExecute if step is Execute else step for step in AutogradeConverter.autograde_preprocessors.default()]
+    config.Autograde.autograde_preprocessors = steps[:1] + [TrimOutputs] + steps[1:]
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id, coursedir.student_id, coursedir.notebook_id = assignment, student, notebook
     app = AutogradeConverter(coursedir=coursedir, config=config)
@@ -76,6 +82,26 @@ class Autograde:
                 if not outcome["success"]:
                     logs.append(f"[AUTOGRADE FAILED {stem}] " + (outcome.get("error") or ""))
         ctx.log = "\n".join(logs)
+        ctx.result["log"] = "\n".join(line for line in ctx.log.splitlines()
+                                      if line.startswith(("[ERROR]", "[WARNING]", "[AUTOGRADE")))[-4000:]
+
+
+EXIT_CALL = re.compile(r"(^|[^\w.])(sys\.exit|os\._exit|exit|quit)\s*\(", re.M)
+RUN_FAILURES = ("RuntimeError", "CellExecutionError", "CellControlSignal", "ZMQError")
+
+
+class TrimOutputs(Preprocessor):
+    """Cap what one cell may print (nbgrader's LimitOutput counts lines, not bytes)."""
+    enabled = Bool(True)
+    max_chars = Integer(100_000).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        for output in cell.get("outputs", []):
+            text = output.get("text")
+            if isinstance(text, str) and len(text) > self.max_chars:
+                output.text = text[: self.max_chars] + f"\n... [{len(text) - self.max_chars} characters cut by the grader]"
+                cell.metadata["trimmed_output"] = True
+        return cell, resources
 
 
 class Incidents:
@@ -97,11 +123,16 @@ class Incidents:
                 for output in cell.get("outputs", []):
                     if output.get("output_type") != "error":
                         continue
-                    if output.get("ename") in ("CellTimeoutError", "TimeoutError"):
+                    ename = output.get("ename")
+                    if ename in ("CellTimeoutError", "TimeoutError"):
                         ctx.flag(flags.TIMEOUT, stem)
-                    if output.get("ename") in ("DeadKernelError",):
+                    elif ename == "DeadKernelError":
                         ctx.flag(flags.KERNEL_DIED, stem)
-        if "Timeout waiting for" in log or "Cell execution timed out" in log:
-            for stem in ctx.staged:
-                if f"{stem}" in log:
-                    ctx.flag(flags.TIMEOUT, stem)
+                    elif ename == "SystemExit":
+                        ctx.flag(flags.EXIT, stem)
+                    elif ename in RUN_FAILURES:
+                        ctx.flag(flags.CRASH, f"{stem}: {ename}")
+                if EXIT_CALL.search(cell.source) and cell.cell_type == "code":
+                    ctx.flag(flags.EXIT, stem)
+                if cell.metadata.get("trimmed_output"):
+                    ctx.flag(flags.HUGE_OUTPUT, stem)

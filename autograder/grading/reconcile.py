@@ -33,7 +33,7 @@ class Reconcile:
             ctx.cells[f"{stem}:{gid}"] = self.judge(ctx, stem, gid, row)
 
     def judge(self, ctx, stem, gid, row):
-        cell = {"score": row["auto_score"], "max_score": row["max_score"], "nbgrader": row["auto_score"],
+        cell = {"score": row["auto_score"] or 0.0, "max_score": row["max_score"], "nbgrader": row["auto_score"],
                 "verified": None, "message": ""}
         if row["cell_type"] != "code":
             cell["score"] = row["manual_score"]
