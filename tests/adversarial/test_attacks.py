@@ -108,13 +108,22 @@ def nothing_written_outside(values):
 
 def within(seconds, function, *args, **kwargs):
     """function(*args, **kwargs), failing the test instead of hanging it if the grader blocks."""
-    outcome = []
-    thread = threading.Thread(target=lambda: outcome.append(function(*args, **kwargs)), daemon=True)
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = function(*args, **kwargs)
+        except BaseException as exc:   # handed to the test below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
     thread.start()
     thread.join(seconds)
-    if not outcome:
-        pytest.fail(f"the grader did not return within {seconds} s" if thread.is_alive() else "the grader raised")
-    return outcome[0]
+    if "error" in outcome:
+        raise outcome["error"]
+    if "value" not in outcome:
+        pytest.fail(f"the grader did not return within {seconds} s")
+    return outcome["value"]
 
 
 @pytest.mark.parametrize("mode", MODES)
