@@ -145,10 +145,10 @@ def definitions_of(source, graded=()):
     """The top-level imports, functions, classes and literal constants of a cell, as source."""
     try:
         tree = ast.parse(without_magics(source))
-    except SyntaxError:
+        kept = [node for node in tree.body if is_definition(node) and defined_names(node).isdisjoint(graded)]
+        return "\n".join(ast.unparse(node) for node in kept)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):   # a cell we cannot read contributes nothing
         return ""
-    kept = [node for node in tree.body if is_definition(node) and defined_names(node).isdisjoint(graded)]
-    return "\n".join(ast.unparse(node) for node in kept)
 
 
 def defined_names(node):
@@ -226,7 +226,7 @@ def judge_outcome(box, outcome, checks, cases, timeout_s, limits):
         report = read_results(box, limits)
         results = {check.grade_id: decode_check(report["checks"][check.grade_id], len(cases[check.grade_id]),
                                                 report["arrays"]) for check in checks}
-    except (ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
+    except Exception as exc:   # the child is untrusted: anything malformed is its fault, never ours to raise
         return failed(checks, "invalid result", f"the results sent back were not plain data ({exc})",
                       outcome.isolation, outcome.output)
     verdicts = {check.grade_id: judge_check(check, cases[check.grade_id], results[check.grade_id])

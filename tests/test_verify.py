@@ -6,6 +6,8 @@ import zipfile
 import nbformat
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograder import _sandbox_child as wire
 from autograder import sandbox, verify
@@ -307,3 +309,49 @@ def test_bubblewrap_hides_a_directory_inside_a_readable_one(tmp_path):
                           + [shared], hidden=[shared / "secret"], timeout_s=10, limits=sandbox.Limits(),
                           isolation=sandbox.BUBBLEWRAP)
     assert outcome.output.strip() == "['open.txt', 'secret'] []", outcome.output
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+                    max_leaves=30)
+NODES = st.recursive(
+    st.sampled_from([{"t": "none"}, {"t": "array", "ref": "a0"}, {"t": "array", "ref": "zz"}])
+    | st.builds(lambda t, v: {"t": t, "v": v}, st.sampled_from(["bool", "int", "float", "str"]), JSON)
+    | st.builds(lambda name: {"t": "other", "type": name}, st.text(max_size=8)),
+    lambda inner: st.builds(lambda t, items: {"t": t, "items": items}, st.sampled_from(["tuple", "list"]),
+                            st.lists(inner, max_size=3))
+    | st.builds(lambda pairs: {"t": "dict", "items": pairs}, st.lists(st.lists(st.text(max_size=3) | inner,
+                                                                                 min_size=2, max_size=2), max_size=3)),
+    max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(JSON, NODES))
+def test_decode_accepts_or_raises_value_error_on_anything(node):
+    try:
+        wire.decode(node, {"a0": np.zeros(2)})
+    except ValueError:
+        pass
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.recursive(st.floats() | st.integers(-2 ** 70, 2 ** 70) | st.none() | st.booleans() | st.text(max_size=4)
+                    | st.builds(np.asarray, st.lists(st.floats(), max_size=4)),
+                    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner)
+                    | st.dictionaries(st.text(max_size=3), inner, max_size=3), max_leaves=15))
+def test_encode_then_decode_round_trips_plain_values(value):
+    arrays = {}
+    back = wire.decode(json.loads(json.dumps(wire.encode(value, arrays))), arrays)
+
+    def same(a, b):
+        if isinstance(a, np.ndarray):
+            return type(b) is np.ndarray and np.array_equal(a, b, equal_nan=True)
+        if isinstance(a, (list, tuple)):
+            return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        if isinstance(a, dict):
+            return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        if isinstance(a, int) and not isinstance(a, bool) and abs(a) >= 2 ** 63:
+            return isinstance(b, wire.Opaque)
+        return a == b or (a != a and b != b)
+
+    assert same(value, back)
