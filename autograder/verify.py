@@ -16,7 +16,7 @@ happened in. Use a seed different from autograder.hidden.SEEDS, e.g. a fresh one
 per submission, so that the cases are not those the hidden tests used.
 
 How: the parent reads the notebook, takes the code of its solution cells (plus
-the definitions in the other non-test code cells), makes fresh cases with
+the definitions from other non-test code cells that they use), makes fresh cases with
 np.random.default_rng(seed) for each Check, and runs autograder/_sandbox_child.py
 in a sandbox (autograder/sandbox.py) with nothing but the standard library and
 site-packages on its path: not the repository, so not the reference solutions.
@@ -113,10 +113,11 @@ def verify_notebook(notebook_path: Path, notebook_stem: str, *, seed: int, timeo
 def solution_code(notebook_path, graded=()):
     """The sources to run, or None for an invalid notebook.
 
-    Of the code cells that are neither solution nor test cells only the definitions
-    run, first (imports, functions, classes, literal constants, but none named in
-    `graded`), so that a helper or an import the solutions rely on is there, but no
-    training loop or plot. Then the solution cells run whole, in notebook order.
+    The solution cells run whole, in notebook order. Before them run the definitions
+    (imports, functions, classes, literal constants) from the other code cells that
+    are not test cells, but only those the solutions use, directly or through another
+    kept definition, and none named in `graded`: a helper or an import the solutions
+    rely on is there, but no training loop, plot, or slow import nobody needs.
     """
     try:
         if Path(notebook_path).stat().st_size > MAX_NOTEBOOK_BYTES:
@@ -125,7 +126,7 @@ def solution_code(notebook_path, graded=()):
         nbformat.validate(notebook)
     except Exception:   # any unreadable, non-JSON or malformed notebook
         return None
-    setup, solutions = ["import numpy as np"], []
+    definitions, solutions = [], []
     for cell in notebook.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         meta = meta if isinstance(meta, dict) else {}
@@ -134,21 +135,34 @@ def solution_code(notebook_path, graded=()):
         if meta.get("solution") is True:
             solutions.append(without_magics(cell.source))
         elif not meta.get("grade"):
-            setup.append(definitions_of(cell.source, graded))
-    return [source for source in setup + solutions if source.strip()]
-
-
-SKIPPED_IMPORTS = ("matplotlib", "IPython", "seaborn")   # display only, and slow to import
+            definitions += definitions_of(cell.source, graded)
+    return ["import numpy as np"] + used_by(definitions, solutions) + [s for s in solutions if s.strip()]
 
 
 def definitions_of(source, graded=()):
-    """The top-level imports, functions, classes and literal constants of a cell, as source."""
+    """(names it defines, source) for each top-level import, function, class and literal constant of a cell."""
     try:
         tree = ast.parse(without_magics(source))
-        kept = [node for node in tree.body if is_definition(node) and defined_names(node).isdisjoint(graded)]
-        return "\n".join(ast.unparse(node) for node in kept)
+        return [(defined_names(node), ast.unparse(node)) for node in tree.body
+                if is_definition(node) and defined_names(node).isdisjoint(graded)]
     except (SyntaxError, ValueError, RecursionError, MemoryError):   # a cell we cannot read contributes nothing
-        return ""
+        return []
+
+
+def used_by(definitions, solutions):
+    """The sources of the definitions the solutions need, in their order, found by following names."""
+    wanted, kept = identifiers("\n".join(solutions)), set()
+    while True:
+        more = {i for i, (names, source) in enumerate(definitions) if i not in kept and names & wanted}
+        if not more:
+            return [definitions[i][1] for i in sorted(kept)]
+        kept |= more
+        for i in more:
+            wanted |= identifiers(definitions[i][1])
+
+
+def identifiers(source):
+    return set(re.findall(r"[A-Za-z_]\w*", source))
 
 
 def defined_names(node):
@@ -161,8 +175,7 @@ def defined_names(node):
 
 def is_definition(node):
     if isinstance(node, (ast.Import, ast.ImportFrom)):
-        names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
-        return not any(name.split(".")[0] in SKIPPED_IMPORTS for name in names)
+        return True
     if isinstance(node, ast.Assign):
         try:
             ast.literal_eval(node.value)

@@ -151,12 +151,13 @@ def test_the_cases_are_fresh_and_depend_on_the_seed():
     assert first[0][0].shape != other[0][0].shape or not np.array_equal(first[0][0], other[0][0])
 
 
-def test_solution_code_takes_definitions_from_setup_cells_and_solutions_whole(tmp_path):
-    path = write_notebook(tmp_path / "a.ipynb", "x = 1\nprint(x)",
-                          setup=("import matplotlib.pyplot as plt\nimport numpy as np\nN = 3\nlosses = train()\n"
-                                 "def predict(X, w):\n    pass\ndef helper():\n    pass\n",))
+def test_solution_code_takes_the_definitions_the_solutions_use_and_solutions_whole(tmp_path):
+    setup = ("import matplotlib.pyplot as plt\nimport numpy as np\nN = 3\nM = 4\nlosses = train()\n"
+             "def predict(X, w):\n    pass\ndef helper():\n    return np.ones(N)\ndef unused():\n    return M\n",)
+    path = write_notebook(tmp_path / "a.ipynb", "def predict(X, w):\n    return helper()", setup=setup)
     assert verify.solution_code(path, {"predict"}) == [
-        "import numpy as np", "import numpy as np\nN = 3\ndef helper():\n    pass", "x = 1\nprint(x)"]
+        "import numpy as np", "import numpy as np", "N = 3", "def helper():\n    return np.ones(N)",
+        "def predict(X, w):\n    return helper()"]
 
 
 # ---------------------------------------------------------------- the wire format
