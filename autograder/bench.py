@@ -43,6 +43,15 @@ def make_submissions(folder: Path, count: int) -> list[str]:
     return students
 
 
+def timed(command, **options):
+    """Run a command; (wall seconds, CPU seconds of it and everything it waited for, result)."""
+    before, started = os.times(), time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True, **options)
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return time.monotonic() - started, cpu, done
+
+
 def plain_nbgrader(work: Path, submissions: Path, template: Path, students) -> tuple[float, dict]:
     course = work / "plain"
     course.mkdir()
@@ -52,14 +61,12 @@ def plain_nbgrader(work: Path, submissions: Path, template: Path, students) -> t
     command = [os.path.join(os.path.dirname(sys.executable), "nbgrader"), "autograde", ASSIGNMENT,
                f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
                f"--config={COURSE_ROOT / 'nbgrader_config.py'}", "--CourseDirectory.course_id=dlfs"]
-    started = time.monotonic()
-    done = subprocess.run(command, cwd=course, env=record.tool_env(), capture_output=True, text=True)
-    seconds = time.monotonic() - started
+    seconds, cpu, done = timed(command, cwd=course, env=record.tool_env())
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader autograde failed:\n{done.stderr[-3000:]}")
     scores = {s: {f"{nb}:{gid}": row["auto_score"] for (nb, gid), row in
                   gradebook.cells(course / "gradebook.db", s, ASSIGNMENT).items()} for s in students}
-    return seconds, scores
+    return seconds, cpu, scores
 
 
 def pipeline(work: Path, submissions: Path, prepared: Path, workers: int, students) -> tuple[float, dict]:
@@ -67,16 +74,14 @@ def pipeline(work: Path, submissions: Path, prepared: Path, workers: int, studen
     shutil.copytree(prepared, out)           # the template gradebook, as plain nbgrader gets one
     command = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(submissions),
                "--out", str(out), "--workers", str(workers), "--quiet"]
-    started = time.monotonic()
-    done = subprocess.run(command, env=record.tool_env(), capture_output=True, text=True)
-    seconds = time.monotonic() - started
+    seconds, cpu, done = timed(command, env=record.tool_env())
     if done.returncode != 0:
         raise RuntimeError(f"pipeline failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
     scores = {}
     for student in students:
         result = json.loads((out / "results" / f"{student}.json").read_text())
         scores[student] = {key: cell["nbgrader"] for key, cell in result["cells"].items()}
-    return seconds, scores
+    return seconds, cpu, scores
 
 
 def main(argv=None) -> int:
@@ -94,6 +99,7 @@ def main(argv=None) -> int:
         students = make_submissions(submissions, args.count)
         prepared = work / "prepared"
         template = record.prepare(GradingConfig(ASSIGNMENT, prepared))
+        load = f"{os.getloadavg()[0]:.2f}"
         rows = [("plain nbgrader autograde (serial)",) + plain_nbgrader(work, submissions, template, students)]
         for workers in (1, args.workers):
             rows.append((f"pipeline, {workers} worker{'s' * (workers > 1)}",)
@@ -101,10 +107,12 @@ def main(argv=None) -> int:
         base = rows[0][1]
         print(f"{args.count} submissions of {ASSIGNMENT}, {os.cpu_count()} cores; the pipeline's figures "
               f"include outside verification and feedback")
-        print(f"{'':36} {'wall s':>8} {'subs/min':>9} {'vs plain':>9}")
-        for name, seconds, _ in rows:
-            print(f"{name:36} {seconds:8.1f} {60 * args.count / seconds:9.2f} {base / seconds:8.2f}x")
-        same = all(scores == rows[0][2] for _, _, scores in rows[1:])
+        print(f"load average before: {load}, after: {os.getloadavg()[0]:.2f} (other work on the machine skews wall times)")
+        print(f"{'':36} {'wall s':>8} {'subs/min':>9} {'vs plain':>9} {'CPU s/sub':>10}")
+        for name, seconds, cpu, _ in rows:
+            print(f"{name:36} {seconds:8.1f} {60 * args.count / seconds:9.2f} {base / seconds:8.2f}x "
+                  f"{cpu / args.count:10.2f}")
+        same = all(scores == rows[0][3] for *_, scores in rows[1:])
         print("nbgrader scores identical in all runs" if same else "MISMATCH between nbgrader scores")
         return 0 if same else 1
     finally:

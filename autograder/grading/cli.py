@@ -3,6 +3,7 @@ import argparse
 import functools
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -75,6 +76,9 @@ def run(config: GradingConfig, submissions_dir: Path, quiet=False, executor=None
                 write_atomically(result_path(config, job.student_id), result)
             results[job.student_id] = result
             bar.update()
+    for scratch in config.work.glob("worker-*"):     # the workers are gone: their courses too
+        if scratch.is_dir():
+            shutil.rmtree(scratch, ignore_errors=True)
     ordered = [results[s.student_id] for s in submissions]
     gradebook.merge(template, ordered, config.record / "gradebook.db")
     report.write_csv(config.out / "grades.csv", ordered, report.graded_cells(config.source))

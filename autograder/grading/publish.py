@@ -6,14 +6,20 @@ the student to be graded again; a rerun skips a student whose file has the same 
 import json
 import os
 import shutil
+from pathlib import Path
 
 from .gradebook import student_rows
 
 
-def replace_tree(source, destination):
+def replace_tree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")):
     shutil.rmtree(destination, ignore_errors=True)
     if source.is_dir():
-        shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(source, destination, ignore=ignore)
+
+
+def pages_only(folder, names):
+    """OUT/feedback gets the HTML pages, not the copies of the kit and data nbgrader puts beside them."""
+    return [n for n in names if not (n.endswith(".html") or (Path(folder, n).is_dir() and n != "coursekit"))]
 
 
 def write_atomically(path, data: dict):
@@ -32,7 +38,7 @@ class Publish:
         config, course, student = ctx.config, ctx.course, ctx.job.student_id
         for kind in ("submitted", "autograded", "feedback"):
             replace_tree(course.root / kind / student, config.record / kind / student)
-        replace_tree(course.root / "feedback" / student, config.feedback / student)
+        replace_tree(course.root / "feedback" / student, config.feedback / student, ignore=pages_only)
         scored = [c["score"] for c in ctx.cells.values() if c["score"] is not None]
         ctx.result.update({
             "student_id": student, "digest": ctx.job.digest, "cells": ctx.cells, "flags": ctx.flags,
