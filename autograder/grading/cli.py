@@ -14,7 +14,7 @@ from . import gradebook, intake, record, report
 from .config import COURSE_ROOT, KIT, VERIFIER, GradingConfig
 from .executor import LocalProcessPool
 from .fingerprint import grader_fingerprint, submission_digest
-from .pipeline import Job, failure_result, grade_student, start_worker
+from .pipeline import Job, failure_result, grade_student, quiet_warnings, start_worker
 from .publish import result_path, write_atomically
 
 
@@ -50,6 +50,7 @@ def load_result(path: Path):
 
 def run(config: GradingConfig, submissions_dir: Path, quiet=False, executor=None):
     started = time.monotonic()
+    quiet_warnings()
     os.environ["PATH"] = record.tool_env()["PATH"]
     stems = intake.notebook_stems(config.source)
     submissions = intake.from_folder(submissions_dir, config.assignment, stems)

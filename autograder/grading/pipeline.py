@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import flags
-from .autograde import Autograde, Incidents
+from .autograde import Autograde, Incidents, record_empty_submission
+from .gradebook import student_rows
 from .feedback import Feedback
 from .publish import Publish
 from .reconcile import Reconcile
@@ -74,9 +75,15 @@ _course = None
 KERNEL_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
+def quiet_warnings():
+    """SQLAlchemy's warnings about nbgrader's session use say nothing about a submission."""
+    from sqlalchemy.exc import SAWarning
+    warnings.filterwarnings("ignore", category=SAWarning)
+
+
 def quiet_worker(config):
     """Send this worker's (and its kernels') stdout/stderr to a log file, not the terminal."""
-    warnings.filterwarnings("ignore", module="nbgrader")
+    quiet_warnings()
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     log = config.work / f"worker-{os.getpid()}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -105,11 +112,24 @@ def grade_student(config, job: Job) -> dict:
     return context.result
 
 
+def empty_rows(config, student) -> dict:
+    """The gradebook rows of a submission scored zero, made in a scratch copy of the template."""
+    scratch = config.work / f"empty-{os.getpid()}.db"
+    shutil.copyfile(template_db(config), scratch)
+    try:
+        record_empty_submission(f"sqlite:///{scratch}", config.assignment, student)
+        return student_rows(scratch, student, config.assignment)
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
 def failure_result(config, job: Job, word: str, detail: str, cell_keys) -> dict:
-    """What a student gets when their worker had to be stopped: zero everywhere, and why."""
+    """What a student gets when their worker had to be stopped: zero everywhere, and why.
+
+    Their gradebook rows say the same, so nbgrader's export and grades.csv agree."""
     cells = {f"{nb}:{gid}": {"score": 0.0 if kind == "code" else None, "max_score": max_score,
                              "nbgrader": None, "verified": None, "message": detail}
              for (nb, gid), (max_score, kind) in sorted(cell_keys.items())}
     return {"student_id": job.student_id, "digest": job.digest, "cells": cells,
             "flags": [f"{word} ({detail})"], "score": 0.0,
-            "max_score": sum(c["max_score"] for c in cells.values()), "rows": {}}
+            "max_score": sum(c["max_score"] for c in cells.values()), "rows": empty_rows(config, job.student_id)}

@@ -15,7 +15,8 @@ def valid_notebook(path):
         nbformat.validate(nbformat.read(str(path), as_version=4))
         return None
     except Exception as exc:  # any way a file can fail to be a notebook
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}"
+        detail = " ".join(str(exc).split())[:80]
+        return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
 class Stage:

@@ -1,0 +1,82 @@
+"""Submissions that misbehave in the kernel, graded through the whole pipeline on a tiny
+assignment of two graded cells (mae 2 points, rmse 3): each must get what it earned in
+the other cell, plus a flag, without holding up or touching the others."""
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "tiny"
+STEM = "01_linear_regression"   # the stem whose CHECKS hold lin_mae and lin_rmse
+
+
+def meta(grade_id, solution=False, grade=False, points=0):
+    data = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": grade, "schema_version": 3}
+    return {"nbgrader": {**data, "points": points} if grade else data}
+
+
+MAE = "def mae(preds, actuals):\n    return float(np.mean(np.abs(preds - actuals)))"
+RMSE = "def rmse(preds, actuals):\n    return float(np.sqrt(np.mean((preds - actuals) ** 2)))"
+TEST = 'assert callable({0})\n### BEGIN HIDDEN TESTS\nfrom autograder.hidden import run_hidden_test\nrun_hidden_test("lin_{0}", {0})\n### END HIDDEN TESTS'
+
+
+def notebook(rmse_cell=RMSE, extra=None):
+    cells = [new_code_cell("import numpy as np"),
+             new_code_cell(MAE, metadata=meta("mae_solution", solution=True)),
+             new_code_cell(TEST.format("mae"), metadata=meta("lin_mae", grade=True, points=2)),
+             new_code_cell(rmse_cell, metadata=meta("rmse_solution", solution=True)),
+             new_code_cell(TEST.format("rmse"), metadata=meta("lin_rmse", grade=True, points=3))]
+    if extra:
+        cells.insert(3, new_code_cell(extra))
+    return new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                              "language": "python"}})
+
+
+STUDENTS = {   # student -> (notebook or raw text, mae, rmse, flag word or "")
+    "good": (notebook(), "2", "3", ""),
+    "exits": (notebook("import sys\nsys.exit(3)"), "2", "0", "exit called"),
+    "dies": (notebook("import os\nos._exit(1)"), "2", "0", "kernel died"),
+    "loud": (notebook(extra="print('x' * 3_000_000)"), "2", "3", "huge output"),
+    "stubborn": (notebook(extra="import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"),
+                 "2", "0", "timeout"),
+    "garbled": ("\x00\x01 not a notebook", "0", "0", "invalid notebook"),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("incidents")
+    course, submissions, out = base / "course", base / "submitted", base / "out"
+    (course / "source" / ASSIGNMENT).mkdir(parents=True)
+    nbformat.write(notebook(), str(course / "source" / ASSIGNMENT / f"{STEM}.ipynb"))
+    for student, (content, *_) in STUDENTS.items():
+        folder = submissions / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        path = folder / f"{STEM}.ipynb"
+        path.write_text(content) if isinstance(content, str) else nbformat.write(content, str(path))
+    env = {"HOME": os.environ.get("HOME", "/tmp"), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(submissions),
+                           "--out", str(out), "--workers", "2", "--cell-timeout", "4", "--quiet",
+                           "--course-root", str(course), "--no-kit", "--verifier", "none"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr[-4000:]
+    with open(out / "grades.csv", newline="") as handle:
+        return {row["student_id"]: row for row in csv.DictReader(handle)}
+
+
+@pytest.mark.parametrize("student", sorted(STUDENTS))
+def test_each_gets_what_it_earned_and_a_flag(graded, student):
+    _, mae, rmse, flag = STUDENTS[student]
+    row = graded[student]
+    assert (row[f"{STEM}:lin_mae"], row[f"{STEM}:lin_rmse"]) == (mae, rmse), row
+    assert float(row["score"]) == float(mae) + float(rmse)
+    if flag:
+        assert flag in row["flags"], row["flags"]
+    else:
+        assert row["flags"] == ""
