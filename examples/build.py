@@ -333,10 +333,10 @@ def runaway_cell(notebooks):
     """A scratch cell of the student's own that never ends (nbgrader's cell timeout stops it)."""
     cells = notebooks[LIN].cells
     at = next(i for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "lin_mae")
-    cells.insert(at + 1, nbformat.v4.new_code_cell("# trying something\nwhile True:\n    pass"))
+    cells.insert(at + 1, nbformat.v4.new_code_cell("# trying something\nwhile True:\n    pass", id="scratch-loop"))
 
 
-def build(release_dir: Path, out: Path = OUT):
+def build(release_dir: Path, out: Path = OUT, expected_path: Path = HERE / "expected.json"):
     shutil.rmtree(out, ignore_errors=True)
     expected = {}
     for student, (solutions, earned, flags, extra) in EXAMPLES.items():
@@ -352,7 +352,7 @@ def build(release_dir: Path, out: Path = OUT):
             text = (folder / f"{LIN}.ipynb").read_text()
             (folder / f"{LIN}.ipynb").write_text(text[: len(text) // 2])   # cut off mid-upload
         expected[student] = {"earned": sorted(earned), "flags": flags}
-    (HERE / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
+    expected_path.write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
 
 
 def main(argv=None):

@@ -149,3 +149,20 @@ def test_config_paths_live_under_out(tmp_path):
     config = GradingConfig("a1", tmp_path)
     assert {config.record, config.results, config.feedback, config.work} == {
         tmp_path / "nbgrader", tmp_path / "results", tmp_path / "feedback", tmp_path / ".work"}
+
+
+# ---------------------------------------------------------------- the bundled examples are current
+
+def test_examples_are_rebuilt_from_the_current_release(tmp_path):
+    """examples/submissions must be what examples/build.py makes from notebooks/ now."""
+    import importlib.util
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("examples_build", root / "examples" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    build.build(root / "notebooks" / "ch02_fundamentals", tmp_path / "submissions", tmp_path / "expected.json")
+    fresh = {p.relative_to(tmp_path / "submissions"): p.read_bytes() for p in (tmp_path / "submissions").rglob("*.ipynb")}
+    committed = {p.relative_to(build.OUT): p.read_bytes() for p in build.OUT.rglob("*.ipynb")}
+    stale = sorted(str(p) for p in set(fresh) | set(committed) if fresh.get(p) != committed.get(p))
+    assert not stale, f"rerun `python examples/build.py` and commit: {stale}"
+    assert (tmp_path / "expected.json").read_text() == (root / "examples" / "expected.json").read_text()

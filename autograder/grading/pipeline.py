@@ -11,7 +11,6 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import flags
 from .autograde import Autograde, Incidents, record_empty_submission
 from .gradebook import student_rows
 from .feedback import Feedback
