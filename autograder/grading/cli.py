@@ -55,6 +55,8 @@ def run(config: GradingConfig, submissions_dir: Path, quiet=False, executor=None
     stems = intake.notebook_stems(config.source)
     submissions = intake.from_folder(submissions_dir, config.assignment, stems)
     template = record.prepare(config)
+    for log in config.work.glob("worker-*.log"):       # keep the logs of the latest run only
+        log.unlink(missing_ok=True)
     cell_keys = gradebook.assignment_cells(template, config.assignment)
     grader = grader_fingerprint(config)
     results, jobs = {}, []

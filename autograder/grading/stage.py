@@ -6,6 +6,7 @@ missing) and flagged; the student's own copy of the kit is replaced.
 import shutil
 
 import nbformat
+from nbformat.reader import NotJSONError
 
 from . import flags
 
@@ -15,7 +16,9 @@ def valid_notebook(path):
         nbformat.validate(nbformat.read(str(path), as_version=4))
         return None
     except Exception as exc:  # any way a file can fail to be a notebook
-        detail = " ".join(str(exc).split())[:80]
+        if isinstance(exc, NotJSONError):
+            return "not JSON"
+        detail = " ".join((getattr(exc, "message", None) or str(exc)).split())[:80]
         return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
