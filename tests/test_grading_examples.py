@@ -102,6 +102,20 @@ def check_nbgrader_record(out, rows):
         assert float(exported[student]["score"]) == float(row["score"]), student
 
 
+def check_same_as_plain_nbgrader(out, tmp_path, students=("s01_correct_style", "s07_bias_not_summed", "s12_tampering")):
+    """nbgrader's own score for each cell is what plain, serial `nbgrader autograde` gives."""
+    from autograder.bench import plain_nbgrader
+    submissions = tmp_path / "plain-submitted"
+    for student in students:
+        shutil.copytree(EXAMPLES / student, submissions / student)
+    work = tmp_path / "plain"
+    work.mkdir()
+    _, _, plain = plain_nbgrader(work, submissions, out / ".work" / "template.db", students)
+    for student in students:
+        cells = json.loads((out / "results" / f"{student}.json").read_text())["cells"]
+        assert {key: cell["nbgrader"] for key, cell in cells.items()} == plain[student], student
+
+
 def gradebook_counts(out):
     with sqlite3.connect(out / "nbgrader" / "gradebook.db") as db:
         return [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
@@ -128,6 +142,7 @@ def test_bundled_examples(tmp_path):
             assert student in summary                 # the summary names each flagged student
     check_feedback(out)
     check_nbgrader_record(out, rows)
+    check_same_as_plain_nbgrader(out, tmp_path)
 
     # A rerun, given as a zip, after one student's result was lost and another resubmitted
     # the same answers with an extra cell: only those two are graded, nothing else changes.
