@@ -1,4 +1,8 @@
-"""Reference solutions: the book's numbers, and gradients against an independent oracle."""
+"""Reference solutions: the book's numbers, and gradients against an independent oracle.
+
+The oracle tolerance is 1e-5, elementwise: centred differences with h = 1e-5 reach
+about 1e-6 on entries near 1e-4, while every common slip is off by 0.3 or more.
+"""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -62,7 +66,7 @@ def test_linear_gradients_match_numerical(size):
     _, info = lin.forward_linear_regression(X, y, weights)
     analytic = lin.loss_gradients(info, weights)
     numeric = sse_gradients(lin.forward_linear_regression, X, y, weights, loss_index=0)
-    assert all(relative_error(analytic[key], numeric[key]) < 1e-6 for key in weights)
+    assert all(relative_error(analytic[key], numeric[key]) < 1e-5 for key in weights)
 
 
 @settings(max_examples=25, deadline=None)
@@ -76,7 +80,7 @@ def test_network_gradients_match_numerical(size):
     info, _ = net.forward_loss(X, y, weights)
     analytic = net.loss_gradients(info, weights)
     numeric = sse_gradients(net.forward_loss, X, y, weights, loss_index=1)
-    assert all(relative_error(analytic[key], numeric[key]) < 1e-6 for key in weights)
+    assert all(relative_error(analytic[key], numeric[key]) < 1e-5 for key in weights)
 
 
 def test_forward_rejects_a_flat_target_naming_the_shapes():
