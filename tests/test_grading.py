@@ -74,12 +74,14 @@ def test_hidden_regions_are_cut_from_sources():
 
 
 def test_errors_are_reduced_to_their_last_line():
-    output = {"output_type": "error", "ename": "AssertionError", "evalue": "x",
+    output = {"output_type": "error", "ename": "AssertionError", "evalue": "mae(...) is wrong (largest difference 1.73)",
               "traceback": ["\x1b[31m---------\x1b[0m", "File /work/main/autograder/hidden.py:38, in run_hidden_test",
                             '    run_hidden_test("lin_mae", mae)',
                             "\x1b[0;31mAssertionError\x1b[0m: mae(...) is wrong (largest difference 1.73)"]}
     assert feedback.last_line(output) == "AssertionError: mae(...) is wrong (largest difference 1.73)"
-    assert feedback.last_line({"ename": "ValueError", "evalue": "bad"}) == "ValueError: bad"
+    assert feedback.last_line({"ename": "ValueError", "evalue": "bad\nshapes (2,) and (2, 1)"}) == \
+        "ValueError: bad\nshapes (2,) and (2, 1)"
+    assert feedback.last_line({"traceback": ["frame", "\x1b[31mKeyError\x1b[0m: 'W'"]}) == "KeyError: 'W'"
 
 
 # ---------------------------------------------------------------- executor

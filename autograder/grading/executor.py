@@ -55,7 +55,10 @@ def _worker(connection, initializer):
     if initializer:
         initializer()
     while True:
-        message = connection.recv()
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):       # the parent is gone
+            return
         if message is None:
             return
         fn, item = message
@@ -87,7 +90,9 @@ class LocalProcessPool:
 
     def _start(self):
         mine, theirs = self.context.Pipe()
-        process = self.context.Process(target=_worker, args=(theirs, self.initializer), daemon=True)
+        # not a daemon: a worker may start processes of its own (the verification helper);
+        # it exits when the parent closes its end of the pipe
+        process = self.context.Process(target=_worker, args=(theirs, self.initializer), daemon=False)
         process.start()
         theirs.close()
         return process, mine

@@ -3,7 +3,7 @@
 nbgrader's feedback shows every test cell's source and full tracebacks, whose frames
 quote the hidden tests. Three preprocessors run between nbgrader's GetGrades and the
 HTML export: hidden-test regions are cut from sources, each error output is reduced to
-its last line (`AssertionError: <diagnosis>`), and a cell whose points verification
+its final `AssertionError: <diagnosis>`, and a cell whose points verification
 took away gets that diagnosis as an error output of its own.
 """
 import copy
@@ -30,10 +30,13 @@ def strip_hidden(source: str) -> str:
 
 
 def last_line(output) -> str:
-    lines = [ANSI.sub("", line) for chunk in output.get("traceback") or [] for line in chunk.splitlines()]
-    lines = [line.rstrip() for line in lines if line.strip()]
-    found = lines[-1] if lines else f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
-    return found[:2000]
+    """`<ename>: <message>`, the whole message (it may span lines), without the frames above it."""
+    if output.get("ename"):
+        found = f"{output['ename']}: {output.get('evalue', '')}".rstrip()
+    else:
+        lines = [line for chunk in output.get("traceback") or [] for line in chunk.splitlines() if line.strip()]
+        found = lines[-1] if lines else "Error"
+    return ANSI.sub("", found)[:3000]
 
 
 class Enabled(Preprocessor):

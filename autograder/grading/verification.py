@@ -1,15 +1,21 @@
 """Outside verification, started before the kernel so both run at once.
 
 The verifier (by default autograder.verify.verify_notebook) re-runs the student's solution
-cells in a sandbox and judges the results in this process; it returns {grade_id: Verdict}
-and may carry a `flags` attribute. Whatever it raises or omits counts as not verified.
+cells in a sandbox and judges the results; it returns {grade_id: Verdict} and may carry a
+`flags` attribute. It runs in a helper process of the worker, not a thread: CPython 3.11's
+AST validation is not thread-safe, and nbgrader compiles code (templates, cells) in the
+worker at the same time ("SystemError: AST constructor recursion depth mismatch").
+Whatever the verifier raises or omits counts as not verified.
 """
 import hashlib
 import importlib
 import inspect
-import threading
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, wait
 
 from . import flags
+
+_pool = None
 
 
 def load(spec: str):
@@ -17,32 +23,53 @@ def load(spec: str):
     return getattr(importlib.import_module(module), name)
 
 
+def run_verifier(spec, path, stem, options):
+    """In the helper process: call the verifier and return plain data."""
+    verifier = load(spec)
+    if "timeout_s" in options and "timeout_s" not in inspect.signature(verifier).parameters:
+        options = {k: v for k, v in options.items() if k != "timeout_s"}
+    found = verifier(path, stem, **options)
+    verdicts = {gid: {"passed": bool(getattr(v, "passed", False)), "message": str(getattr(v, "message", ""))}
+                for gid, v in found.items()}
+    return verdicts, [str(f) for f in (getattr(found, "flags", None) or [])]
+
+
+def pool():
+    global _pool
+    if _pool is None:
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return _pool
+
+
+def drop_pool():
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=False, cancel_futures=True)
+    _pool = None
+
+
 class Pending:
-    """One thread per notebook; `results()` waits for them."""
+    """One verification per notebook, queued on the helper process; `results()` waits for them."""
 
-    def __init__(self, verifier, staged: dict, seed: int, timeout: float | None):
-        self.verdicts, self.problems, self.flags, self.threads = {}, {}, {}, []
-        options = {"seed": seed}
-        if timeout and "timeout_s" in inspect.signature(verifier).parameters:
-            options["timeout_s"] = timeout
-        for stem, path in staged.items():
-            thread = threading.Thread(target=self._run, args=(verifier, stem, path, options), daemon=True)
-            thread.start()
-            self.threads.append(thread)
-
-    def _run(self, verifier, stem, path, options):
-        try:
-            found = verifier(path, stem, **options)
-            self.verdicts[stem] = {gid: {"passed": bool(getattr(v, "passed", False)),
-                                         "message": str(getattr(v, "message", ""))} for gid, v in found.items()}
-            self.flags[stem] = [str(f) for f in (getattr(found, "flags", None) or [])]
-        except Exception as exc:  # the verifier must never stop the pipeline
-            self.problems[stem] = f"{type(exc).__name__}: {exc}"
+    def __init__(self, spec, staged: dict, seed: int, timeout: float | None):
+        options = {"seed": seed, **({"timeout_s": timeout} if timeout else {})}
+        self.futures = {stem: pool().submit(run_verifier, spec, path, stem, dict(options))
+                        for stem, path in sorted(staged.items())}
 
     def results(self, timeout):
-        for thread in self.threads:
-            thread.join(timeout)
-        return self.verdicts, self.problems, self.flags
+        verdicts, problems, run_flags = {}, {}, {}
+        wait(list(self.futures.values()), timeout=timeout)
+        for stem, future in self.futures.items():
+            if not future.done():
+                problems[stem] = "did not finish"
+                continue
+            try:
+                verdicts[stem], run_flags[stem] = future.result()
+            except Exception as exc:  # the verifier must never stop the pipeline
+                problems[stem] = f"{type(exc).__name__}: {exc}"
+        if problems:
+            drop_pool()          # a helper that broke or hangs is not reused
+        return verdicts, problems, run_flags
 
 
 def student_seed(seed: int, student: str) -> int:
@@ -55,9 +82,10 @@ class StartVerification:
         if ctx.config.verifier is None:
             return
         try:
-            verifier = load(ctx.config.verifier)
+            load(ctx.config.verifier)
         except Exception as exc:
             ctx.flag(flags.VERIFY_ERROR, f"cannot load {ctx.config.verifier}: {exc}")
             return
         timeout = ctx.course.nbconfig.Execute.get("timeout") if "Execute" in ctx.course.nbconfig else None
-        ctx.pending = Pending(verifier, dict(ctx.staged), student_seed(ctx.config.seed, ctx.job.student_id), timeout)
+        ctx.pending = Pending(ctx.config.verifier, dict(ctx.staged),
+                              student_seed(ctx.config.seed, ctx.job.student_id), timeout)
