@@ -18,7 +18,7 @@ from .publish import Publish
 from .reconcile import Reconcile
 from .record import nbgrader_config, template_db
 from .stage import Stage
-from .verification import StartVerification
+from .verification import StartVerification, start_helper
 
 STEPS = (Stage, StartVerification, Autograde, Incidents, Reconcile, Feedback, Publish)
 
@@ -99,6 +99,7 @@ def start_worker(config):
     os.environ.update(KERNEL_ENV if config.figures else {**KERNEL_ENV, "MPLBACKEND": "Agg"})
     os.environ["PATH"] = os.path.dirname(os.sys.executable) + os.pathsep + os.environ.get("PATH", "")
     _course = WorkerCourse(config)
+    start_helper(config.verifier)
 
 
 def grade_student(config, job: Job) -> dict:

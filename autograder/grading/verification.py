@@ -34,6 +34,17 @@ def run_verifier(spec, path, stem, options):
     return verdicts, [str(f) for f in (getattr(found, "flags", None) or [])]
 
 
+def warm_up(spec):
+    """In the helper process: import the verifier before the first student needs it."""
+    load(spec)
+
+
+def start_helper(spec):
+    """Start the helper process now (at worker start), so its imports overlap other start-up work."""
+    if spec:
+        pool().submit(warm_up, spec)
+
+
 def pool():
     global _pool
     if _pool is None:
