@@ -1,6 +1,7 @@
 """Unit tests of the grading pipeline's parts that need no kernel: intake, hashing, feedback
 cleaning, the executor's timeouts and crashes, the gradebook merge."""
 import os
+import re
 import sqlite3
 import time
 import zipfile
@@ -168,3 +169,18 @@ def test_examples_are_rebuilt_from_the_current_release(tmp_path):
     stale = sorted(str(p) for p in set(fresh) | set(committed) if fresh.get(p) != committed.get(p))
     assert not stale, f"rerun `python examples/build.py` and commit: {stale}"
     assert (tmp_path / "expected.json").read_text() == (root / "examples" / "expected.json").read_text()
+
+
+def test_summary_prints_every_students_grade_and_lost_cells():
+    from autograder.grading import report
+    cell = lambda score, max_score: {"score": score, "max_score": max_score}
+    results = [
+        {"student_id": "ada", "score": 5.0, "max_score": 7.0, "flags": [],
+         "cells": {"nb:lin_forward": cell(2.0, 2.0), "nb:lin_gradients": cell(3.0, 3.0), "nb:q_why": cell(None, 2.0)}},
+        {"student_id": "bob", "score": 2.0, "max_score": 7.0, "flags": ["timeout (nb)"],
+         "cells": {"nb:lin_forward": cell(2.0, 2.0), "nb:lin_gradients": cell(0.0, 3.0), "nb:q_why": cell(None, 2.0)}},
+    ]
+    text = report.summary(results, graded_now=2, seconds=1.0)
+    assert re.search(r"^ada\s+5 / 7\s+-$", text, re.M)
+    assert re.search(r"^bob\s+2 / 7\s+lin_gradients$", text, re.M)
+    assert "includes 2 points of written answers" in text and "bob  timeout (nb)" in text

@@ -38,12 +38,28 @@ def write_csv(path: Path, results: list, columns: list):
     os.replace(scratch, path)
 
 
+def grades_table(results: list) -> list[str]:
+    """One line per student: score, and the autograded cells that lost points."""
+    width = max([len("student")] + [len(r["student_id"]) for r in results])
+    lines = [f"{'student':<{width}}  {'score':>9}  cells that lost points"]
+    for r in results:
+        lost = [key.split(":")[1] for key, cell in r["cells"].items()
+                if cell.get("score") is not None and cell["score"] < cell["max_score"]]
+        lines.append(f"{r['student_id']:<{width}}  {number(r['score']):>4} / {number(r['max_score']):<2}  "
+                     f"{', '.join(lost) or '-'}")
+    return lines
+
+
 def summary(results: list, graded_now: int, seconds: float) -> str:
-    lines = [f"{len(results)} students ({graded_now} graded now, {len(results) - graded_now} unchanged) "
-             f"in {seconds:.1f} s"]
+    lines = grades_table(results) + [""] if results else []
+    lines += [f"{len(results)} students ({graded_now} graded now, {len(results) - graded_now} unchanged) "
+              f"in {seconds:.1f} s"]
     if results:
         mean = sum(r["score"] for r in results) / len(results)
         lines.append(f"mean score {mean:.2f} / {results[0]['max_score']:g}")
+        manual = sum(c["max_score"] for c in results[0]["cells"].values() if c.get("score") is None)
+        if manual:
+            lines.append(f"(the maximum includes {manual:g} points of written answers, left for a human grader)")
     flagged = [r for r in results if r["flags"]]
     if flagged:
         width = max(len(r["student_id"]) for r in flagged)
