@@ -64,10 +64,12 @@ def test_committed_release_is_fresh(fresh_release, folder):
             f"run `make release`: {folder}/{ASSIGNMENT}/{name} is stale"
 
 
-def test_released_kit_is_the_packages_kit():
+@pytest.mark.parametrize("folder", [RELEASED, SOLUTIONS])
+def test_released_kit_is_the_packages_kit(folder):
     for path in KIT.rglob("*"):
         if path.is_file() and "__pycache__" not in path.parts:
-            assert (RELEASED / "coursekit" / path.relative_to(KIT)).read_bytes() == path.read_bytes()
+            assert (folder / "coursekit" / path.relative_to(KIT)).read_bytes() == path.read_bytes(), \
+                f"run `make release`: {path.relative_to(KIT)} changed"
 
 
 def solution_lines(notebook):
