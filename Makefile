@@ -35,7 +35,7 @@ release: $(STAMP)
 	$(BIN)/python -m autograder release $(ASSIGNMENT)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP)
 	$(BIN)/python -m autograder.bench
