@@ -75,6 +75,18 @@ def check_scores(rows, points):
     assert not problems, "\n".join(problems)
 
 
+TOLD_WHY = {
+    "s03_missing_factor_2": ("01_linear_regression", "[missing factor 2]"),
+    "s04_mean_not_sum": ("02_neural_network", "[mean instead of sum]"),
+    "s05_wrong_sign": ("01_linear_regression", "up the gradient"),
+    "s06_transposed_w": ("02_neural_network", "[transposed]"),
+    "s07_bias_not_summed": ("01_linear_regression", "[bias not summed]"),
+    "s08_b1_collapsed": ("02_neural_network", "[B1 collapsed]"),
+    "s09_sigmoid_on_output": ("02_neural_network", "[sigmoid derivative on the output]"),
+    "s10_flat_y_accepted": ("01_linear_regression", "silently averaged"),
+}
+
+
 def check_feedback(out):
     pages = sorted((out / "feedback").rglob("*.html"))
     assert len(pages) >= 2 * len(EXPECTED) - 1          # every valid notebook has a page
@@ -86,6 +98,9 @@ def check_feedback(out):
     assert "outside verification" in tampered
     wrong = (out / "feedback" / "s07_bias_not_summed" / ASSIGNMENT / "01_linear_regression.html").read_text()
     assert "AssertionError" in wrong
+    for student, (notebook, phrase) in TOLD_WHY.items():   # each common mistake is named in the feedback
+        page = (out / "feedback" / student / ASSIGNMENT / f"{notebook}.html").read_text()
+        assert phrase in page, f"{student}'s feedback does not say {phrase!r}"
 
 
 def check_nbgrader_record(out, rows):

@@ -3,8 +3,8 @@
 nbgrader's feedback shows every test cell's source and full tracebacks, whose frames
 quote the hidden tests. Three preprocessors run between nbgrader's GetGrades and the
 HTML export: hidden-test regions are cut from sources, each error output is reduced to
-its final `AssertionError: <diagnosis>`, and a cell whose points verification
-took away gets that diagnosis as an error output of its own.
+its final `AssertionError: <diagnosis>`, and verification's diagnosis is added to
+each cell it failed (as an error where it took the points away).
 """
 import copy
 import re
@@ -59,15 +59,19 @@ class ReduceErrors(Enabled):
 
 
 class AnnotateVerdicts(Enabled):
-    """notes: {notebook stem: {grade_id: message}} for cells verification failed."""
+    """notes: {notebook stem: {grade_id: (kind, message)}} from verification: kind "error" for
+    points it took away, "diagnosis" for a cell both checks failed."""
     notes = Dict({}).tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        message = self.notes.get(resources["nbgrader"]["notebook"], {}).get(grade_id)
-        if message:
+        kind, message = self.notes.get(resources["nbgrader"]["notebook"], {}).get(grade_id, (None, ""))
+        if kind == "error":
             cell.outputs.append({"output_type": "error", "ename": "AssertionError", "evalue": message,
-                                 "traceback": [f"AssertionError: {message} (outside verification: no points)"]})
+                                 "traceback": [f"AssertionError: {message}"]})
+        elif kind == "diagnosis":
+            cell.outputs.append({"output_type": "stream", "name": "stdout",
+                                 "text": f"Diagnosis, from the same checks on fresh random inputs: {message}\n"})
         return cell, resources
 
 

@@ -2,7 +2,8 @@
 
 Where nbgrader passed and verification did not, the cell is zeroed in the worker's
 gradebook (manual_score = 0, with the reason as the cell's comment) and flagged
-"tampering suspected". Manually graded cells (markdown answers) stay for a human.
+"tampering suspected". Where both failed, verification's diagnosis (which slip it
+looks like) goes to the feedback beside nbgrader's error. Manually graded cells (markdown answers) stay for a human.
 """
 from ..specs import CHECKS
 from . import flags
@@ -48,7 +49,10 @@ class Reconcile:
             cell["score"] = 0.0
             if verdict and not self.run_flags.get(stem):   # a run that broke down is flagged as such
                 ctx.flag(flags.TAMPERING, f"{stem}:{gid}")
-            ctx.notes.setdefault(stem, {})[gid] = cell["message"]
+            ctx.notes.setdefault(stem, {})[gid] = ("error", f"{cell['message']} (outside verification: no points)")
             if row["id"]:
                 gradebook.zero(ctx.course.db, row["id"], f"Outside verification failed: {cell['message']}")
+        elif not passed and verdict and not verdict["passed"]:
+            # The visible tests stop at the first failure; the verification's diagnosis names the slip.
+            ctx.notes.setdefault(stem, {})[gid] = ("diagnosis", cell["message"])
         return cell
