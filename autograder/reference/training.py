@@ -7,6 +7,14 @@ def permute_data(X, y):
     return X[order], y[order]
 
 
+def forward_pass(model, X, y, weights):
+    """(loss, forward_info) from either model: the book orders the two forwards' results differently."""
+    if hasattr(model, "forward_linear_regression"):
+        return model.forward_linear_regression(X, y, weights)
+    info, loss = model.forward_loss(X, y, weights)
+    return loss, info
+
+
 def train(model, X, y, iterations, learning_rate, batch_size, seed):
     """Mini-batch gradient descent exactly as the book does it: legacy global seed,
     one permutation up front and another each time the data is used up, batches in order."""
@@ -14,15 +22,13 @@ def train(model, X, y, iterations, learning_rate, batch_size, seed):
     weights = model.init_weights(X.shape[1])
     X, y = permute_data(X, y)
     start, losses = 0, []
-    forward = getattr(model, "forward_linear_regression", None) or model.forward_loss
     for _ in range(iterations):
         if start >= X.shape[0]:
             X, y = permute_data(X, y)
             start = 0
         X_batch, y_batch = X[start:start + batch_size], y[start:start + batch_size]
         start += batch_size
-        out = forward(X_batch, y_batch, weights)
-        loss, info = out if np.isscalar(out[0]) else out[::-1]
+        loss, info = forward_pass(model, X_batch, y_batch, weights)
         losses.append(loss)
         weights = model.update_weights(weights, model.loss_gradients(info, weights), learning_rate)
     return weights, losses
