@@ -14,6 +14,7 @@ from autograder.reference import linear_regression as lin
 from autograder.reference import mistakes
 from autograder.reference import neural_network as net
 from autograder.reference import training
+from autograder.specs import linear_weights, network_weights
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,7 @@ def test_linear_gradients_match_numerical(size):
     n, k, _, seed = size
     rng = np.random.default_rng(seed)
     X, y = rng.standard_normal((n, k)), rng.standard_normal((n, 1))
-    weights = {"W": rng.standard_normal((k, 1)), "B": rng.standard_normal((1, 1))}
+    weights = linear_weights(rng, k)
     _, info = lin.forward_linear_regression(X, y, weights)
     analytic = lin.loss_gradients(info, weights)
     numeric = sse_gradients(lin.forward_linear_regression, X, y, weights, loss_index=0)
@@ -75,8 +76,7 @@ def test_network_gradients_match_numerical(size):
     n, k, h, seed = size
     rng = np.random.default_rng(seed)
     X, y = rng.standard_normal((n, k)), rng.standard_normal((n, 1))
-    weights = {"W1": rng.standard_normal((k, h)), "B1": rng.standard_normal((1, h)),
-               "W2": rng.standard_normal((h, 1)), "B2": rng.standard_normal((1, 1))}
+    weights = network_weights(rng, k, h)
     info, _ = net.forward_loss(X, y, weights)
     analytic = net.loss_gradients(info, weights)
     numeric = sse_gradients(net.forward_loss, X, y, weights, loss_index=1)

@@ -79,15 +79,18 @@ def _leave():
             stream.flush()
         except (OSError, ValueError):
             pass
-    children = psutil.Process().children(recursive=True)
-    for child in children:
-        try:
-            child.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(children, timeout=2)
+    kill_all(psutil.Process().children(recursive=True), timeout=2)
     multiprocessing.util._run_finalizers()   # release semaphores etc. without the slow joins
     os._exit(0)
+
+
+def kill_all(processes, timeout):
+    for process in processes:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(processes, timeout=timeout)
 
 
 def kill_tree(pid):
@@ -96,12 +99,7 @@ def kill_tree(pid):
         family = parent.children(recursive=True) + [parent]
     except psutil.NoSuchProcess:
         return
-    for process in family:
-        try:
-            process.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(family, timeout=5)
+    kill_all(family, timeout=5)
 
 
 class LocalProcessPool:
