@@ -6,7 +6,7 @@ It must import nothing from `autograder` (which is not reachable in the sandbox)
 only the standard library and NumPy. It reads BOX/job.json and BOX/cases.npz,
 executes the student's solution cells in a fresh namespace (each cell on its own,
 so one broken cell does not hide the rest), calls each graded function on a deep
-copy of each case and writes BOX/results.json and BOX/results.npz: plain data
+copy of each case and writes BOX/work/results.json and .npz (work/ is all it may write): plain data
 only, no pickle. Everything this process writes is untrusted: the parent decodes
 it with `decode`/`load_arrays` below, which check every node, and judges it with
 its own NumPy and the reference solutions.
@@ -247,7 +247,7 @@ def main(box):
     memory = any(e and e[0] == "MemoryError" for e in cell_errors) or any(
         o["error"] and o["error"][0] == "MemoryError" for c in checks.values() for o in c.get("cases", []))
     sys.stdout.flush()
-    save(box, "results", {"cells": cell_errors, "checks": checks, "memory_error": memory}, arrays_out)
+    save(box / "work", "results", {"cells": cell_errors, "checks": checks, "memory_error": memory}, arrays_out)
 
 
 if __name__ == "__main__":

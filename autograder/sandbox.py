@@ -71,25 +71,30 @@ EPERM, ENOSYS = 0x00050000 | 1, 0x00050000 | 38
 CLONE_THREAD = 0x00010000
 
 
-def seccomp_program(own_pid=None):
+def seccomp_program(own_pid=None, sockets=False):
     """A classic-BPF seccomp filter as bytes, or None on an architecture we have no table for.
 
-    With own_pid, kill/tkill/tgkill may only target own_pid (or 0, its own process group).
+    With own_pid, kill/tkill/tgkill may only target own_pid, 0 (its own process group) or
+    -own_pid (the group it leads). With sockets, socket and socketpair are allowed: a Jupyter
+    kernel talks to its client over Unix sockets and to its own threads over TCP on loopback
+    (so it gets a network namespace of its own wherever it can).
     """
     machine = MACHINE
     if machine not in SYSCALLS:
         return None
     arch, refused, clone, clone3, signalling = SYSCALLS[machine]
+    allowed = [refused[name] for name in ("socket", "socketpair")] if sockets else []
     code = [(LD, 4, None, None), (JEQ, arch, 1, 0), (RET, KILL, None, None), (LD, 0, None, None)]
     if machine == "x86_64":
         code.append((JGE, 0x40000000, "eperm", None))                # the x32 ABI
-    code += [(JEQ, number, "eperm", None) for number in refused.values()]
+    code += [(JEQ, number, "eperm", None) for number in refused.values() if number not in allowed]
     code += [(JEQ, clone3, "enosys", None), (JEQ, clone, "clone", None)]
     if own_pid is not None:
         code += [(JEQ, number, "signal", None) for number in signalling]
     code += [(RET, ALLOW, None, None),
              "clone", (LD, 16, None, None), (JSET, CLONE_THREAD, "allow", "eperm"),
-             "signal", (LD, 16, None, None), (JEQ, own_pid or 0, "allow", None), (JEQ, 0, "allow", "eperm"),
+             "signal", (LD, 16, None, None), (JEQ, own_pid or 0, "allow", None),
+             (JEQ, -(own_pid or 0) & 0xFFFFFFFF, "allow", None), (JEQ, 0, "allow", "eperm"),
              "allow", (RET, ALLOW, None, None), "eperm", (RET, EPERM, None, None), "enosys", (RET, ENOSYS, None, None)]
     return assemble(code)
 
@@ -164,7 +169,9 @@ def bubblewrap_command(command, box, readable, seccomp_fd, hidden=()):
         args += ["--ro-bind", str(path), str(path)]
     for path in hidden:    # an empty tmpfs over what must not be seen inside a readable directory
         args += ["--tmpfs", str(path)]
-    args += ["--bind", str(box), str(box), "--chdir", str(box / "work")]
+    # The box is read-only (the child script, its job, the kit it imports); only work/ is writable.
+    args += ["--ro-bind", str(box), str(box), "--bind", str(box / "work"), str(box / "work"),
+             "--chdir", str(box / "work")]
     if seccomp_fd is not None:
         args += ["--seccomp", str(seccomp_fd)]
     return args + ["--", *command]

@@ -232,7 +232,7 @@ def failed(checks, flag, why, isolation="", output=""):
 
 
 def judge_outcome(box, outcome, checks, cases, timeout_s, limits):
-    crash = run_failure(outcome, timeout_s, limits, finished=(box / "results.json").is_file())
+    crash = run_failure(outcome, timeout_s, limits, finished=(box / "work" / "results.json").is_file())
     if crash:
         return failed(checks, *crash, outcome.isolation, outcome.output)
     try:
@@ -265,10 +265,10 @@ def run_failure(outcome, timeout_s, limits, finished):
 
 
 def read_results(box, limits):
-    report = json.loads(wire.read_regular(box / "results.json", MAX_RESULT_JSON_BYTES))
+    report = json.loads(wire.read_regular(box / "work" / "results.json", MAX_RESULT_JSON_BYTES))
     if not isinstance(report, dict) or not isinstance(report.get("checks"), dict):
         raise ValueError("results.json has the wrong layout")
-    report["arrays"] = wire.load_arrays(box / "results.npz", limits.file_bytes)
+    report["arrays"] = wire.load_arrays(box / "work" / "results.npz", limits.file_bytes)
     return report
 
 

@@ -5,9 +5,13 @@ student. One notebook per run keeps a dead kernel in one notebook from discardin
 other (nbgrader removes a failed student's whole autograded folder otherwise).
 """
 import copy
+import dataclasses
+import os
 import re
+import shutil
 
 import nbformat
+import numpy as np
 from nbgrader.api import Gradebook
 from nbgrader.converters import Autograde as AutogradeConverter
 from nbgrader.coursedir import CourseDirectory
@@ -18,7 +22,14 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import capture_log
 
+from ..specs import CHECKS, cases_for
 from . import flags
+from . import confine
+from .confine import ConfinedKernelManager, write_grading_folder
+from .verification import student_seed
+
+# What a grading kernel inherits from the worker's environment; everything else is cleared.
+KERNEL_VARIABLES = ("MPLBACKEND", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class ResilientExecute(Execute):
@@ -44,10 +55,17 @@ class ResilientExecute(Execute):
         return self.nb, resources
 
 
-def run_autograde(nbconfig, assignment, student, notebook="*"):
+def run_autograde(nbconfig, assignment, student, notebook="*", kernel=None):
+    """kernel: the ConfinedKernelManager settings for this student (see Autograde.kernel_settings)."""
     config = copy.deepcopy(nbconfig)
     steps = [ResilientExecute if step is Execute else step for step in AutogradeConverter.autograde_preprocessors.default()]
     config.Autograde.autograde_preprocessors = steps[:1] + [TrimOutputs] + steps[1:]
+    if kernel is not None:
+        config.Execute.kernel_manager_class = ConfinedKernelManager
+        # The last cell has run: kill the box at once (its PID namespace ends with it) rather
+        # than wait for a polite shutdown, which only runs the student's exit handlers.
+        config.Execute.shutdown_kernel = "immediate"
+        config.ConfinedKernelManager.update(kernel)
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id, coursedir.student_id, coursedir.notebook_id = assignment, student, notebook
     app = AutogradeConverter(coursedir=coursedir, config=config)
@@ -66,18 +84,48 @@ def record_empty_submission(db_url, assignment, student):
         gb.db.commit()
 
 
+def kernel_cases(stems, seed):
+    """{grade_id: (function, [(args, expected)])} for the hidden tests of these notebooks."""
+    rng = np.random.default_rng(seed)
+    return {gid: (check.function, cases_for(gid, rng)) for gid, check in sorted(CHECKS.items())
+            if check.notebook in stems}
+
+
 class Autograde:
+    def kernel_settings(self, ctx):
+        """The box of this student's kernels: their own cases, nothing of anyone else's."""
+        config, student = ctx.config, ctx.job.student_id
+        grading = ctx.course.root / "kernel" / student
+        write_grading_folder(grading, kernel_cases(set(ctx.staged), student_seed(config.seed, "kernel:" + student)))
+        sockets = ctx.course.sockets / student
+        sockets.mkdir(parents=True, exist_ok=True)
+        extra = {name: os.environ[name] for name in KERNEL_VARIABLES if name in os.environ}
+        return {"mode": config.confinement, "grading_dir": str(grading), "sockets_root": str(sockets),
+                "fonts": str(ctx.course.fonts or ""), "limits": dataclasses.asdict(config.kernel_limits),
+                "extra_env": extra}
+
     def __call__(self, ctx):
         config, course = ctx.config, ctx.course
         if not ctx.staged:
             record_empty_submission(f"sqlite:///{course.db}", config.assignment, ctx.job.student_id)
             return
-        outcome = run_autograde(course.nbconfig, config.assignment, ctx.job.student_id)
+        kernel = self.kernel_settings(ctx)
+        if kernel["mode"] != confine.BUBBLEWRAP:
+            ctx.flag(flags.UNCONFINED)
+        try:
+            self.run(ctx, kernel)
+        finally:
+            shutil.rmtree(kernel["sockets_root"], ignore_errors=True)
+            shutil.rmtree(kernel["grading_dir"], ignore_errors=True)
+
+    def run(self, ctx, kernel):
+        config, course = ctx.config, ctx.course
+        outcome = run_autograde(course.nbconfig, config.assignment, ctx.job.student_id, kernel=kernel)
         logs = [outcome.get("log", "") or ""]
         if not outcome["success"]:
             # nbgrader dropped the whole submission: salvage what each notebook earns on its own
             for stem in sorted(ctx.staged):
-                outcome = run_autograde(course.nbconfig, config.assignment, ctx.job.student_id, stem)
+                outcome = run_autograde(course.nbconfig, config.assignment, ctx.job.student_id, stem, kernel)
                 logs.append(outcome.get("log", "") or "")
                 if not outcome["success"]:
                     logs.append(f"[AUTOGRADE FAILED {stem}] " + (outcome.get("error") or ""))

@@ -1,5 +1,6 @@
 """`python -m autograder grade ASSIGNMENT --submissions DIR | --zip FILE --out DIR [--workers N]`."""
 import argparse
+import dataclasses
 import functools
 import json
 import os
@@ -11,9 +12,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import gradebook, intake, record, report
+from . import confine
+from .confine import KernelLimits
 from .config import COURSE_ROOT, KIT, VERIFIER, GradingConfig
 from .executor import LocalProcessPool
-from .fingerprint import grader_fingerprint, submission_digest
+from .fingerprint import grader_fingerprint, integrity, submission_digest
 from .pipeline import Job, failure_result, grade_student, quiet_warnings, start_worker
 from .publish import result_path, write_atomically
 
@@ -38,7 +41,45 @@ def parse(argv):
     parser.add_argument("--course-root", type=Path, default=COURSE_ROOT, help=argparse.SUPPRESS)
     parser.add_argument("--no-kit", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    box = parser.add_argument_group("the student's kernel (confined with bubblewrap; docs/threat-model.md)")
+    box.add_argument("--allow-unconfined", action="store_true",
+                     help="grade even where bubblewrap cannot confine the kernel: student code then sees this "
+                          "machine's files (only for submissions you trust, e.g. the bundled examples)")
+    box.add_argument("--kernel-memory", type=mebibytes, default=KernelLimits.memory_bytes >> 20, metavar="MiB",
+                     help="address space of a student's kernel (default %(default)s)")
+    box.add_argument("--kernel-cpu", type=int, default=KernelLimits.cpu_seconds, metavar="SECONDS",
+                     help="CPU time of one notebook's kernel (default %(default)s)")
+    box.add_argument("--kernel-disk", type=mebibytes, default=KernelLimits.disk_bytes >> 20, metavar="MiB",
+                     help="what a kernel may write, in its folder and in /tmp each (default %(default)s)")
     return parser.parse_args(argv)
+
+
+def mebibytes(text):
+    value = int(text)
+    if value < 16:
+        raise argparse.ArgumentTypeError(f"{value} MiB is too small to start a kernel")
+    return value
+
+
+def confinement(allow_unconfined: bool):
+    """("bubblewrap" or "unconfined", None) or (None, the reason grading cannot start)."""
+    if confine.available():
+        return confine.BUBBLEWRAP, None
+    if allow_unconfined:
+        return confine.UNCONFINED, None
+    return None, ("bubblewrap cannot confine the grading kernel on this machine, so student code would see "
+                  "its files (the repository, the reference solutions, other students).\n"
+                  "Install it (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install "
+                  "bubblewrap) and check that unprivileged user namespaces are enabled; or, for submissions "
+                  "you trust, pass --allow-unconfined.")
+
+
+class GraderChanged(RuntimeError):
+    def __init__(self, student):
+        super().__init__(f"the grader's own files changed while {student} was graded: the run stopped, and no "
+                         f"grade from {student} on was kept. Reinstall the grader (git status, make clean && make env) "
+                         f"and look at {student}'s submission.")
+        self.student = student
 
 
 def load_result(path: Path):
@@ -55,6 +96,7 @@ def run(config: GradingConfig, submissions_dir: Path, quiet=False, executor=None
     stems = intake.notebook_stems(config.source)
     submissions = intake.from_folder(submissions_dir, config.assignment, stems)
     template = record.prepare(config)
+    config = dataclasses.replace(config, grader_state=integrity(config))
     for log in config.work.glob("worker-*.log"):       # keep the logs of the latest run only
         log.unlink(missing_ok=True)
     cell_keys = gradebook.assignment_cells(template, config.assignment)
@@ -66,13 +108,16 @@ def run(config: GradingConfig, submissions_dir: Path, quiet=False, executor=None
         if previous and previous.get("digest") == digest:
             results[submission.student_id] = previous
         else:
-            jobs.append(Job(submission.student_id, submission.folder, dict(submission.notebooks), digest))
+            jobs.append(Job(submission.student_id, submission.folder, dict(submission.notebooks), digest,
+                            tuple(submission.flags)))
     executor = executor or LocalProcessPool(config.workers, timeout=config.student_timeout,
                                             initializer=functools.partial(start_worker, config))
     with tqdm(total=len(submissions), initial=len(results), unit="student", disable=quiet,
               desc=f"grading {config.assignment}") as bar:
         for job, done in executor.map(functools.partial(grade_student, config), jobs):
             result = done.value
+            if result and result.get("grader_changed"):
+                raise GraderChanged(job.student_id)
             if done.error:
                 word = "timeout" if done.error == "timeout" else "crash"
                 result = failure_result(config, job, word, done.detail.strip().splitlines()[-1][:200], cell_keys)
@@ -90,24 +135,40 @@ def run(config: GradingConfig, submissions_dir: Path, quiet=False, executor=None
 
 def main(argv=None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
+    mode, refusal = confinement(args.allow_unconfined)
+    if refusal:
+        print(f"grading refused: {refusal}", file=sys.stderr)
+        return 2
+    if mode == confine.UNCONFINED:
+        print("WARNING: kernels run UNCONFINED (--allow-unconfined): every student's code can read and write "
+              "what this user can. Every result is flagged 'unconfined kernel'.", file=sys.stderr)
+    limits = KernelLimits(memory_bytes=args.kernel_memory << 20, cpu_seconds=args.kernel_cpu,
+                          disk_bytes=args.kernel_disk << 20)
     config = GradingConfig(args.assignment, args.out.resolve(), course_root=args.course_root.resolve(),
                            kit=None if args.no_kit else KIT, workers=args.workers,
                            cell_timeout=args.cell_timeout, student_timeout=args.student_timeout,
                            verifier=None if args.verifier in ("", "none") else args.verifier, seed=args.seed,
-                           figures=args.figures)
+                           figures=args.figures, confinement=mode, kernel_limits=limits)
     if not config.source.is_dir():
         print(f"no assignment {config.source}", file=sys.stderr)
         return 2
     config.out.mkdir(parents=True, exist_ok=True)
-    if args.zip:
-        submissions_dir = intake.unpack_zip(args.zip, config.work / "zip", config.assignment,
-                                            intake.notebook_stems(config.source))
-    else:
-        submissions_dir = args.submissions
-        if not submissions_dir.is_dir():
-            print(f"no folder {submissions_dir}", file=sys.stderr)
-            return 2
-    results, graded_now, seconds = run(config, submissions_dir, quiet=args.quiet)
+    try:
+        if args.zip:
+            submissions_dir = intake.unpack_zip(args.zip, config.work / "zip", config.assignment,
+                                                intake.notebook_stems(config.source))
+        else:
+            submissions_dir = args.submissions
+            if not submissions_dir.is_dir():
+                print(f"no folder {submissions_dir}", file=sys.stderr)
+                return 2
+        results, graded_now, seconds = run(config, submissions_dir, quiet=args.quiet)
+    except intake.IntakeError as exc:
+        print(f"submissions refused: {exc}", file=sys.stderr)
+        return 2
+    except GraderChanged as exc:
+        print(f"GRADING STOPPED: {exc}", file=sys.stderr)
+        return 3
     print(report.summary(results, graded_now, seconds))
     print(f"wrote {config.out / 'grades.csv'}, feedback in {config.feedback}, "
           f"nbgrader course in {config.record}")

@@ -3,6 +3,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .confine import BUBBLEWRAP, KernelLimits
+
 COURSE_ROOT = Path(__file__).resolve().parents[2]
 KIT = Path(__file__).resolve().parents[1] / "coursekit"
 VERIFIER = "autograder.verify:verify_notebook"
@@ -22,6 +24,9 @@ class GradingConfig:
     seed: int = 0                            # seed given to the outside verification
     figures: bool = False                    # render matplotlib figures into autograded notebooks/feedback
     course_id: str = "dlfs"
+    confinement: str = BUBBLEWRAP            # or "unconfined", only when the grader accepts it explicitly
+    kernel_limits: KernelLimits = field(default_factory=KernelLimits)
+    grader_state: str = ""                   # fingerprint.integrity at the start of the run, set by the run
 
     @property
     def record(self) -> Path:

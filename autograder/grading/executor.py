@@ -164,7 +164,14 @@ class LocalProcessPool:
                  for _ in range(min(self.workers, len(items)))]
         for slot in slots:
             slot.start()
-        for _ in items:
-            yield done.get()
-        for slot in slots:
-            slot.join()
+        try:
+            for _ in items:
+                yield done.get()
+        finally:     # also when the caller stops early: nothing new starts, the running items end
+            while not todo.empty():
+                try:
+                    todo.get_nowait()
+                except queue.Empty:
+                    break
+            for slot in slots:
+                slot.join()

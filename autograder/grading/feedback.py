@@ -1,10 +1,13 @@
 """Feedback: nbgrader's HTML feedback, without hidden tests and with each failure's diagnosis.
 
 nbgrader's feedback shows every test cell's source and full tracebacks, whose frames
-quote the hidden tests. Three preprocessors run between nbgrader's GetGrades and the
+quote the hidden tests. Four preprocessors run between nbgrader's GetGrades and the
 HTML export: hidden-test regions are cut from sources, each error output is reduced to
-its final `AssertionError: <diagnosis>`, and verification's diagnosis is added to
-each cell it failed (as an error where it took the points away).
+its final `AssertionError: <diagnosis>`, verification's diagnosis is added to
+each cell it failed (as an error where it took the points away), and SanitizeOutputs
+(sanitize.py) makes what the student wrote inert. The exporter itself renders with
+nbconvert's sanitizing on, always, through sanitize.clean_html: no output's or markdown's
+HTML reaches the page uncleaned, and no javascript or widget output is written at all.
 """
 import copy
 import re
@@ -20,6 +23,7 @@ from nbgrader.utils import capture_log
 from traitlets import Bool, Dict
 
 from . import flags
+from .sanitize import SanitizeOutputs, clean_html
 
 HIDDEN = re.compile(r"[ \t]*### BEGIN HIDDEN TESTS.*?(### END HIDDEN TESTS[ \t]*\n?|\Z)", re.S)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -78,7 +82,16 @@ class AnnotateVerdicts(Enabled):
 class FeedbackHTML(HTMLExporter):
     """nbconvert's HTMLExporter without its closing BeautifulSoup pass (alt texts and tab
     stops for images and outputs): a third of the feedback's cost, for nothing a feedback
-    page of text needs."""
+    page of text needs; and with its sanitizing always on, cleaning with sanitize.clean_html."""
+
+    def default_filters(self):
+        yield from super().default_filters()
+        yield ("clean_html", clean_html)
+
+    def _init_resources(self, resources):
+        resources = super()._init_resources(resources)
+        resources["should_sanitize_html"] = True   # whatever HTMLExporter.sanitize_html is set to
+        return resources
 
     def from_notebook_node(self, nb, resources=None, **kw):
         language = nb.metadata.get("language_info", {})
@@ -91,7 +104,8 @@ class FeedbackHTML(HTMLExporter):
         return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
 
-PREPROCESSORS = [GetGrades, StripHiddenTests, ReduceErrors, AnnotateVerdicts, CSSHTMLHeaderPreprocessor]
+PREPROCESSORS = [GetGrades, StripHiddenTests, ReduceErrors, AnnotateVerdicts, SanitizeOutputs,
+                 CSSHTMLHeaderPreprocessor]
 
 
 class Feedback:

@@ -2,8 +2,8 @@
 import hashlib
 from pathlib import Path
 
-GRADER_FILES = ("specs.py", "hidden.py", "diagnose.py", "verify.py", "reference", "coursekit", "grading")
 SKIP = {"__pycache__", ".ipynb_checkpoints"}
+PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def hash_tree(paths, digest=None, root=None):
@@ -21,18 +21,35 @@ def hash_tree(paths, digest=None, root=None):
 
 def grader_fingerprint(config) -> str:
     """The source notebooks, the checks and this pipeline, plus the options that change scores."""
-    package = Path(__file__).resolve().parents[1]
-    digest = hash_tree([config.source] + [package / name for name in GRADER_FILES])
-    digest.update(repr((config.cell_timeout, config.verifier, config.seed, config.student_timeout, config.figures)).encode())
+    digest = hash_tree([config.source, PACKAGE, config.course_root / "nbgrader_config.py"])
+    digest.update(repr((config.cell_timeout, config.verifier, config.seed, config.student_timeout, config.figures,
+                        config.confinement, config.kernel_limits)).encode())
+    return digest.hexdigest()
+
+
+def site_packages():
+    import numpy
+    return Path(numpy.__file__).resolve().parents[1]
+
+
+def integrity(config) -> str:
+    """What the grader executes, hashed before and after every student: the package, the course's
+    nbgrader_config.py, the source, and what Python loads at start-up (.pth files and the names in
+    site-packages). A change means a student's code reached the grader: the run stops."""
+    packages = site_packages()
+    digest = hash_tree([PACKAGE, config.course_root / "nbgrader_config.py", config.source, config.record / "source"]
+                       + sorted(packages.glob("*.pth")) + sorted(packages.glob("__editable__*")))
+    digest.update("\0".join(sorted(p.name for p in packages.iterdir())).encode())
     return digest.hexdigest()
 
 
 def submission_digest(submission, kit_name: str, grader: str) -> str:
     """Every file the student handed in for the assignment (their coursekit is replaced anyway)."""
     digest = hashlib.sha256(grader.encode())
+    digest.update(repr((sorted(submission.notebooks), tuple(submission.flags))).encode())
     folder = submission.folder
-    if folder.is_dir():
-        files = sorted(p for p in folder.rglob("*") if p.is_file()
+    if folder.is_dir() and not folder.is_symlink():
+        files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()
                        and not (set(p.relative_to(folder).parts) & (SKIP | {kit_name})))
         hash_tree(files, digest, folder)
     return digest.hexdigest()

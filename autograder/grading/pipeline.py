@@ -4,8 +4,10 @@ STEPS is the one place the order is set. Each step takes the Context, reads what
 steps before it left there and adds its own part; none of them raises for anything a
 student did (that becomes a flag), so every student reaches Publish.
 """
+import multiprocessing.util
 import os
 import shutil
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -18,6 +20,8 @@ from .publish import Publish
 from .reconcile import Reconcile
 from .record import nbgrader_config, template_db
 from .stage import Stage
+from .confine import font_cache
+from .fingerprint import integrity
 from .verification import StartVerification, start_helper
 
 STEPS = (Stage, StartVerification, Autograde, Incidents, Reconcile, Feedback, Publish)
@@ -30,6 +34,7 @@ class Job:
     folder: Path
     notebooks: dict
     digest: str
+    flags: tuple = ()     # what intake found wrong (a symlink refused, ...)
 
 
 class WorkerCourse:
@@ -43,6 +48,10 @@ class WorkerCourse:
         shutil.copyfile(template_db(config), self.root / "gradebook.db")
         self.db = self.root / "gradebook.db"
         self.nbconfig = nbgrader_config(config, self.root)
+        # Kernel sockets: a short path (Unix socket names are limited to 107 bytes), private to this worker.
+        self.sockets = Path(tempfile.mkdtemp(prefix=f"autograder-{os.getpid()}-"))
+        multiprocessing.util.Finalize(self, shutil.rmtree, args=(self.sockets, True), exitpriority=10)
+        self.fonts = font_cache(config.work / "matplotlib")
 
     def folder(self, kind, student, assignment) -> Path:
         return self.root / kind / student / assignment
@@ -103,9 +112,12 @@ def start_worker(config):
 
 
 def grade_student(config, job: Job) -> dict:
-    started = time.monotonic()
+    """Run the steps; if the grader's own files are not as they were when the run started (a student's
+    code reached them), keep nothing of this student."""
     context = Context(config, job, _course or WorkerCourse(config))
     for step in STEPS:
+        if step in (Stage, Publish) and config.grader_state and integrity(config) != config.grader_state:
+            return {"student_id": job.student_id, "grader_changed": True}
         began = time.monotonic()
         step()(context)
         context.timings[step.__name__] = round(time.monotonic() - began, 2)

@@ -2,7 +2,8 @@
 
 Where nbgrader passed and verification did not, the cell is zeroed in the worker's
 gradebook (manual_score = 0, with the reason as the cell's comment) and flagged
-"tampering suspected". Where both failed, verification's diagnosis (which slip it
+"tampering suspected"; where verification passed what the kernel failed, the cell keeps
+nbgrader's score and is flagged "kernel and verification disagree" for a TA. Where both failed, verification's diagnosis (which slip it
 looks like) goes to the feedback beside nbgrader's error. Manually graded cells (markdown answers) stay for a human.
 """
 from ..specs import CHECKS
@@ -12,6 +13,14 @@ from . import gradebook
 
 def verified_ids(stem):
     return {gid for gid, check in CHECKS.items() if check.notebook == stem}
+
+
+BREAKDOWNS = (flags.TIMEOUT, flags.KERNEL_DIED, flags.EXIT, flags.CRASH)
+
+
+def run_broke_down(ctx, stem):
+    """Whether the kernel's run of this notebook stopped early (which explains failing cells)."""
+    return any(flag.startswith(BREAKDOWNS) and stem in flag for flag in ctx.flags)
 
 
 class Reconcile:
@@ -52,6 +61,9 @@ class Reconcile:
             ctx.notes.setdefault(stem, {})[gid] = ("error", f"{cell['message']} (outside verification: no points)")
             if row["id"]:
                 gradebook.zero(ctx.course.db, row["id"], f"Outside verification failed: {cell['message']}")
+        elif not passed and cell["verified"] and not run_broke_down(ctx, stem):
+            # Right outside, wrong in the kernel: never a silent zero; a TA looks (docs/grading.md).
+            ctx.flag(flags.DISAGREE, f"{stem}:{gid}")
         elif not passed and verdict and not verdict["passed"]:
             # The visible tests stop at the first failure; the verification's diagnosis names the slip.
             ctx.notes.setdefault(stem, {})[gid] = ("diagnosis", cell["message"])

@@ -18,6 +18,24 @@ def graded_cells(source: Path) -> list[str]:
     return columns
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r",   # OWASP's list for CSV injection
+                  "\uff1d", "\uff0b", "\uff0d", "\uff20")   # and their full-width forms
+
+
+def safe_cell(value):
+    """A CSV cell a spreadsheet shows rather than runs: text starting like a formula gets a
+    leading `'` (OWASP). Use it for every text cell (ids, flags, messages) of every CSV;
+    not for numbers, which pass unchanged (so do non-str values)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def printable(text: str) -> str:
+    """Text for the terminal: every non-printable character (controls, escapes, bidi overrides) is `?`."""
+    return "".join(ch if ch.isprintable() else "?" for ch in str(text))
+
+
 def number(value):
     if value is None:
         return ""
@@ -27,26 +45,26 @@ def number(value):
 def write_csv(path: Path, results: list, columns: list):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student_id", "score", "max_score", *columns, "flags"])
+    writer.writerow([safe_cell(name) for name in ["student_id", "score", "max_score", *columns, "flags"]])
     for result in results:
         cells = result["cells"]
-        writer.writerow([result["student_id"], number(result["score"]), number(result["max_score"]),
+        writer.writerow([safe_cell(result["student_id"]), number(result["score"]), number(result["max_score"]),
                          *(number(cells.get(c, {}).get("score")) for c in columns),
-                         "; ".join(result["flags"])])
+                         safe_cell("; ".join(result["flags"]))])
     scratch = path.with_name(f".{path.name}.tmp")
-    scratch.write_text(buffer.getvalue())
+    scratch.write_text(buffer.getvalue(), encoding="utf-8")
     os.replace(scratch, path)
 
 
 def grades_table(results: list) -> list[str]:
     """One line per student: score, and the autograded cells that lost points."""
-    width = max([len("student")] + [len(r["student_id"]) for r in results])
+    width = max([len("student")] + [len(printable(r["student_id"])) for r in results])
     lines = [f"{'student':<{width}}  {'score':>9}  cells that lost points"]
     for r in results:
         lost = [key.split(":")[1] for key, cell in r["cells"].items()
                 if cell.get("score") is not None and cell["score"] < cell["max_score"]]
-        lines.append(f"{r['student_id']:<{width}}  {number(r['score']):>4} / {number(r['max_score']):<2}  "
-                     f"{', '.join(lost) or '-'}")
+        lines.append(f"{printable(r['student_id']):<{width}}  {number(r['score']):>4} / {number(r['max_score']):<2}  "
+                     f"{printable(', '.join(lost)) or '-'}")
     return lines
 
 
@@ -62,9 +80,9 @@ def summary(results: list, graded_now: int, seconds: float) -> str:
             lines.append(f"(the maximum includes {manual:g} points of written answers, left for a human grader)")
     flagged = [r for r in results if r["flags"]]
     if flagged:
-        width = max(len(r["student_id"]) for r in flagged)
+        width = max(len(printable(r["student_id"])) for r in flagged)
         lines.append(f"{len(flagged)} flagged:")
-        lines += [f"  {r['student_id']:<{width}}  {'; '.join(r['flags'])}" for r in flagged]
+        lines += [f"  {printable(r['student_id']):<{width}}  {printable('; '.join(r['flags']))}" for r in flagged]
     else:
         lines.append("no flags")
     return "\n".join(lines)

@@ -25,6 +25,7 @@ def valid_notebook(path):
 class Stage:
     def __call__(self, ctx):
         config, job, course = ctx.config, ctx.job, ctx.course
+        ctx.flags.extend(flag for flag in job.flags if flag not in ctx.flags)
         for kind in ("submitted", "autograded", "feedback"):
             shutil.rmtree(course.root / kind / job.student_id, ignore_errors=True)
         target = course.folder("submitted", job.student_id, config.assignment)

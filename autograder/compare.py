@@ -1,0 +1,107 @@
+"""Judge a student's function against expected results: the rule every hidden test applies.
+
+It holds no reference solution and no case generator, only the comparison, so the
+grader can ship it into a student's confined kernel together with that student's own
+cases and their expected results (autograder/kernel_hidden.py), while the grader's
+checks (specs.py) use the same rule with the reference at hand. It imports nothing
+but NumPy and the standard library.
+
+An expected result is plain data: a float, a float64 array, a tuple or a dict of
+them, or `Raises(message)` where the function must raise an exception.
+"""
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+
+RTOL, ATOL = 1e-6, 1e-9
+
+
+@dataclass(frozen=True)
+class Raises:
+    """The function must raise on these arguments; `message` says what it did instead."""
+    message: str
+
+
+def fail(message):
+    raise AssertionError(message)
+
+
+def compare(name, want, got):
+    """Raise AssertionError naming the first way `got` differs from `want`."""
+    if isinstance(want, dict):
+        if not isinstance(got, dict) or sorted(map(str, got)) != sorted(want):
+            keys = sorted(map(str, got)) if isinstance(got, dict) else type(got).__name__
+            fail(f"{name} should be a dict with keys {sorted(want)}, got {keys}")
+        for key in want:
+            compare(f"{name}['{key}']", want[key], got[key])
+    elif isinstance(want, tuple):
+        if not isinstance(got, tuple) or len(got) != len(want):
+            fail(f"{name} should be a tuple of {len(want)}, got {describe(got)}")
+        for i, (w, g) in enumerate(zip(want, got)):
+            compare(f"{name}[{i}]", w, g)
+    elif isinstance(want, np.ndarray):
+        if type(got) is not np.ndarray:
+            fail(f"{name} should be a plain NumPy array, got {type(got).__name__}")
+        if got.shape != want.shape:
+            fail(f"{name} has shape {got.shape}, expected {want.shape}")
+        if got.dtype != want.dtype:
+            fail(f"{name} has dtype {got.dtype}, expected {want.dtype}")
+        close(name, got, want)
+    else:
+        if isinstance(got, np.ndarray) and got.size == 1:
+            got = got.reshape(())[()]
+        if isinstance(got, (bool, np.bool_)) or not isinstance(got, (float, np.floating)):
+            fail(f"{name} should be a float, got {type(got).__name__}")
+        close(name, float(got), float(want))
+
+
+def close(name, got, want):
+    if not np.allclose(got, want, rtol=RTOL, atol=ATOL):
+        fail(f"{name} is wrong (largest difference {np.max(np.abs(np.asarray(got) - want)):.3g})")
+
+
+def describe(value):
+    return f"a {type(value).__name__} of {len(value)}" if isinstance(value, (tuple, list)) else type(value).__name__
+
+
+def judge_expected(name, want, result, error):
+    """The verdict on one call: the same in the kernel and in the grader."""
+    if isinstance(want, Raises):
+        if error is None:
+            fail(want.message)
+        return
+    if error is not None:
+        fail(f"{name} raised {error[0]}: {error[1]}")
+    compare(f"{name}(...)", want, result)
+
+
+def call(function, args):
+    """The student's result, or the exception it raised as (type name, message)."""
+    try:
+        return function(*args), None
+    except Exception as exc:  # a student's bug must become a message, not a crash
+        return None, (type(exc).__name__, str(exc))
+
+
+def same_inputs(before, after):
+    if isinstance(before, dict):
+        return isinstance(after, dict) and all(key in after and same_inputs(before[key], after[key]) for key in before)
+    if isinstance(before, tuple):
+        return all(same_inputs(b, a) for b, a in zip(before, after))
+    return bool(np.array_equal(before, after))
+
+
+def run_cases(name, function, cases, judge):
+    """Call `function` on each case's arguments and judge it; print one line when all pass.
+
+    judge(args, result, error) raises AssertionError for a wrong answer."""
+    if not callable(function):
+        fail(f"{name} should be a function, got {type(function).__name__}")
+    for args in cases:
+        pristine = copy.deepcopy(args)
+        result, error = call(function, args)
+        if not same_inputs(pristine, args):
+            fail(f"{name} modified its inputs in place: compute new arrays instead.")
+        judge(pristine, result, error)
+    print(f"{name}: matches the reference on {len(cases)} random cases.")

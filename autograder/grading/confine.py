@@ -1,0 +1,247 @@
+"""The student's grading kernel, in a box: it reaches nothing but its own folder.
+
+nbgrader runs a student's notebook in a Jupyter kernel. Here that kernel is started by
+`ConfinedKernelManager` (nbclient's kernel manager, configured per student by the
+Autograde step) under bubblewrap:
+
+* new user, PID, IPC, UTS, cgroup and network namespaces, as uid 65534 with no
+  capabilities and no way to make further user namespaces; no network at all: the
+  kernel talks to nbclient over Unix sockets in a private folder bound into the box;
+* read-only: /usr, the Python installation and the virtual environment; read-only and
+  private to this student: the grading folder (a stand-in `autograder` package that
+  holds only compare.py and this student's cases with their expected results, see
+  kernel_hidden.py) and the student's own staged files;
+* writable: a size-limited tmpfs over the working folder (the student's files are
+  bound read-only inside it) and another as /tmp, both gone with the box;
+* not there at all: the repository (source/, solutions/, the reference, the hidden
+  checks), other students, the run's output folder, the verification's folders;
+* limits on the kernel: address space, CPU time, file size, open files, and a seccomp
+  filter that refuses new processes, ptrace, process_vm_* and io_uring. When the kernel ends, its PID namespace ends, and everything in it.
+
+Without bubblewrap, grading refuses to start unless the grader accepts unconfined
+kernels explicitly (`--allow-unconfined`): the kernel then runs with the same limits,
+seccomp filter and clean environment, as uid "nobody" where it can, but sees the
+grader's file system (docs/threat-model.md says what that gives up).
+"""
+import json
+import os
+import pwd
+import resource
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Dict, Unicode
+
+from .. import _sandbox_child as wire
+from .. import sandbox
+from ..compare import Raises
+
+BUBBLEWRAP, UNCONFINED = "bubblewrap", "unconfined"
+PACKAGE = Path(__file__).resolve().parents[1]
+# The stand-in package a confined kernel imports as `autograder`: names in the box -> our files.
+BOX_PACKAGE = {"__init__.py": None, "hidden.py": PACKAGE / "kernel_hidden.py",
+               "compare.py": PACKAGE / "compare.py", "_sandbox_child.py": PACKAGE / "_sandbox_child.py"}
+BOX_UID = 65534
+
+
+@dataclass(frozen=True)
+class KernelLimits:
+    memory_bytes: int = 4 << 30     # RLIMIT_AS of the kernel
+    cpu_seconds: int = 600          # RLIMIT_CPU of the kernel: one notebook's whole run
+    file_bytes: int = 64 << 20      # RLIMIT_FSIZE
+    disk_bytes: int = 256 << 20     # each of the two tmpfs: the working folder and /tmp
+    open_files: int = 1024          # RLIMIT_NOFILE
+
+
+def available() -> bool:
+    """Whether bubblewrap can run the kernel's interpreter here (checked once, logged either way)."""
+    python = str(Path(sys.executable).resolve())
+    return sandbox.bubblewrap_works(python, str(Path(np.__file__).resolve().parent.parent))
+
+
+# ---------------------------------------------------------------- what the box is given
+
+def write_grading_folder(folder: Path, cases: dict):
+    """folder/autograder/ (the stand-in package) and folder/cases.{json,npz}.
+
+    cases: {grade_id: (function name, [(args, expected or Raises)])}."""
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "autograder").mkdir(parents=True)
+    for name, source in BOX_PACKAGE.items():
+        target = folder / "autograder" / name
+        target.write_text(source.read_text() if source else '"""The grader\'s stand-in package."""\n')
+    arrays, tree = {}, {}
+    for grade_id, (function, pairs) in cases.items():
+        tree[grade_id] = {"function": function, "cases": [
+            {"args": wire.encode(args, arrays),
+             "expect": None if isinstance(want, Raises) else wire.encode(want, arrays),
+             "raises": want.message if isinstance(want, Raises) else None} for args, want in pairs]}
+    np.savez(folder / "cases.npz", **arrays)
+    (folder / "cases.json").write_text(json.dumps(tree))
+
+
+def font_cache(folder: Path) -> Path:
+    """Matplotlib's font list, built once by the grader, so that no kernel spends a second on it."""
+    from matplotlib import font_manager
+    target = folder / f"fontlist-v{font_manager.FontManager.__version__}.json"
+    if not target.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        scratch = folder / f".{target.name}.{os.getpid()}"
+        font_manager.json_dump(font_manager.FontManager(), scratch)
+        os.replace(scratch, target)    # workers may build it at the same time
+    return target
+
+
+# ---------------------------------------------------------------- the kernel manager
+
+class ConfinedKernelManager(AsyncKernelManager):
+    """nbclient's kernel manager, starting the kernel confined (see the module docstring)."""
+
+    mode = Unicode(BUBBLEWRAP, help="bubblewrap or unconfined").tag(config=True)
+    grading_dir = Unicode("", help="the stand-in autograder package and this student's cases").tag(config=True)
+    fonts = Unicode("", help="a prebuilt matplotlib font list").tag(config=True)
+    limits = Dict({}, help="KernelLimits fields").tag(config=True)
+    extra_env = Dict({}, help="variables the kernel gets (MPLBACKEND, thread counts)").tag(config=True)
+    sockets_root = Unicode("", help="where the kernel's socket folder is made (default: the system's)").tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # Short path: a Unix socket's name may not exceed 107 bytes.
+        self.sockets = Path(tempfile.mkdtemp(prefix="k", dir=self.sockets_root or None))
+        self.transport, self.ip = "ipc", str(self.sockets / "k")
+        self.connection_file = str(self.sockets / "connection.json")
+
+    @property
+    def kernel_spec(self):
+        spec = super().kernel_spec
+        if spec is not None:
+            spec.interrupt_mode = "message"   # a signal would reach bubblewrap, not the kernel
+        return spec
+
+    def box_limits(self) -> KernelLimits:
+        return KernelLimits(**self.limits)
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        cwd = Path(kw.get("cwd") or os.getcwd())
+        limits = self.box_limits()
+        env = kernel_environment(self.extra_env, Path(self.grading_dir))
+        fds = ()
+        if self.mode == BUBBLEWRAP:
+            program = sandbox.seccomp_program(sockets=True)
+            fds = () if program is None else (sandbox.seccomp_fd(program),)
+            argv = bubblewrap_argv(kernel_cmd, cwd, self.sockets, Path(self.grading_dir), env, limits,
+                                   fds[0] if fds else None, Path(self.fonts) if self.fonts else None)
+            kw.update(env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, pass_fds=fds,
+                      preexec_fn=lambda: set_limits(limits))
+        else:
+            argv = list(kernel_cmd)
+            kw.update(env=env, preexec_fn=unconfined_preexec(limits, nobody_can_run(kernel_cmd[0])))
+            kernel_folder_for_nobody(cwd, self.sockets)
+        try:
+            return await super()._async_launch_kernel(argv, **kw)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    async def _async_cleanup_resources(self, restart=False):
+        await super()._async_cleanup_resources(restart=restart)
+        shutil.rmtree(self.sockets, ignore_errors=True)
+
+
+def kernel_environment(extra: dict, grading: Path) -> dict:
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp",
+           "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONPATH": str(grading), "PYTHONDONTWRITEBYTECODE": "1",
+           "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython", "JUPYTER_PLATFORM_DIRS": "1"}
+    if "OPENBLAS_CORETYPE" in os.environ:    # needed by OpenBLAS on some CPUs
+        env["OPENBLAS_CORETYPE"] = os.environ["OPENBLAS_CORETYPE"]
+    env.update(extra)
+    return env
+
+
+def bubblewrap_argv(kernel_cmd, cwd: Path, sockets: Path, grading: Path, env: dict, limits: KernelLimits,
+                    seccomp_fd, fonts: Path | None):
+    python = Path(sys.executable)
+    prefixes = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), python.resolve().parent.parent}
+    args = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
+            "--uid", str(BOX_UID), "--gid", str(BOX_UID), "--cap-drop", "ALL", "--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):    # merged /usr: these are symlinks
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--proc", "/proc", "--dev", "/dev",
+             "--size", str(limits.disk_bytes), "--tmpfs", "/tmp"]
+    for prefix in sorted(prefixes):
+        args += ["--ro-bind", str(prefix), str(prefix)]
+    if Path(sys.prefix) != Path(sys.prefix).resolve():    # a venv reached through a symlink
+        args += ["--symlink", str(Path(sys.prefix).resolve()), sys.prefix]
+    args += ["--bind", str(sockets), str(sockets), "--ro-bind", str(grading), str(grading),
+             "--size", str(limits.disk_bytes), "--tmpfs", str(cwd)]
+    for entry in sorted(cwd.iterdir()):
+        if entry.suffix != ".ipynb" and not entry.is_symlink():
+            args += ["--ro-bind", str(entry), str(cwd / entry.name)]
+    if fonts:
+        args += ["--dir", env["MPLCONFIGDIR"], "--ro-bind", str(fonts), f"{env['MPLCONFIGDIR']}/{fonts.name}"]
+    args += ["--chdir", str(cwd), "--clearenv"]
+    for name, value in sorted(env.items()):
+        args += ["--setenv", name, value]
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]
+    return args + ["--", *kernel_cmd]
+
+
+def set_limits(limits: KernelLimits):
+    """Meant for preexec_fn (no allocation-heavy work, no imports)."""
+    for which, value in [(resource.RLIMIT_AS, limits.memory_bytes),
+                         (resource.RLIMIT_CPU, limits.cpu_seconds),
+                         (resource.RLIMIT_FSIZE, limits.file_bytes),
+                         (resource.RLIMIT_NOFILE, limits.open_files),
+                         (resource.RLIMIT_CORE, 0)]:
+        resource.setrlimit(which, (value, value))
+
+
+# ---------------------------------------------------------------- unconfined (explicitly accepted)
+
+def nobody():
+    try:
+        entry = pwd.getpwnam("nobody")
+        return entry.pw_uid, entry.pw_gid
+    except KeyError:
+        return BOX_UID, BOX_UID
+
+
+def nobody_can_run(executable) -> bool:
+    """As root, whether uid nobody could reach the interpreter (a Python under /root cannot)."""
+    if os.geteuid() != 0:
+        return False
+    for path in [Path(executable), Path(executable).resolve(), Path(sys.prefix), Path(sys.base_prefix)]:
+        for folder in [path, *path.parents]:
+            if folder.is_dir() and not os.stat(folder).st_mode & 0o001:
+                return False
+    return True
+
+
+def kernel_folder_for_nobody(cwd: Path, sockets: Path):
+    if os.geteuid() == 0:
+        uid, gid = nobody()
+        os.chown(sockets, uid, gid)
+
+
+def unconfined_preexec(limits: KernelLimits, drop_to_nobody: bool):
+    uid, gid = nobody()
+
+    def preexec():
+        set_limits(limits)
+        if drop_to_nobody:
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+        program = sandbox.seccomp_program(own_pid=os.getpid(), sockets=True)
+        if program is not None:
+            sandbox.install_seccomp(program)
+    return preexec
