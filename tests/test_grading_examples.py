@@ -29,7 +29,7 @@ def grade(out, *source, workers=2):
     # no PATH to the venv on purpose: the pipeline must find nbgrader's tools itself
     env = {"HOME": os.environ.get("HOME", "/tmp"), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, *source, "--out", str(out),
-                           "--workers", str(workers), "--cell-timeout", "20", "--quiet"],
+                           "--workers", str(workers), "--cell-timeout", "20", "--quiet", "--allow-unconfined"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr[-5000:]
     return done.stdout

@@ -60,7 +60,7 @@ def grade_all(base):
     env = {"HOME": os.environ.get("HOME", "/tmp"), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(submissions),
                            "--out", str(out), "--workers", "2", "--cell-timeout", "4", "--quiet",
-                           "--course-root", str(course), "--no-kit", "--verifier", "none"],
+                           "--course-root", str(course), "--no-kit", "--verifier", "none", "--allow-unconfined"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr[-4000:]
     with open(out / "grades.csv", newline="") as handle:

@@ -140,8 +140,10 @@ class ConfinedKernelManager(AsyncKernelManager):
                       preexec_fn=lambda: set_limits(limits))
         else:
             argv = list(kernel_cmd)
-            kw.update(env=env, preexec_fn=unconfined_preexec(limits, nobody_can_run(kernel_cmd[0])))
-            kernel_folder_for_nobody(cwd, self.sockets)
+            drop = nobody_can_run(kernel_cmd[0])
+            kw.update(env=env, preexec_fn=unconfined_preexec(limits, drop))
+            if drop:
+                kernel_folder_for_nobody(cwd, self.sockets)
         try:
             return await super()._async_launch_kernel(argv, **kw)
         finally:
@@ -227,9 +229,11 @@ def nobody_can_run(executable) -> bool:
 
 
 def kernel_folder_for_nobody(cwd: Path, sockets: Path):
+    """A kernel dropped to nobody must create its sockets and read its connection file."""
     if os.geteuid() == 0:
         uid, gid = nobody()
-        os.chown(sockets, uid, gid)
+        for path in [sockets, *sockets.iterdir()]:
+            os.chown(path, uid, gid)
 
 
 def unconfined_preexec(limits: KernelLimits, drop_to_nobody: bool):

@@ -94,6 +94,7 @@ class FeedbackHTML(HTMLExporter):
         return resources
 
     def from_notebook_node(self, nb, resources=None, **kw):
+        nb.metadata.pop("widgets", None)   # their state would be rendered by a widget manager from a CDN
         language = nb.metadata.get("language_info", {})
         lexer = language.get("pygments_lexer", language.get("name", None))
         self.register_filter("highlight_code", self.filters.get(

@@ -12,9 +12,9 @@ preprocessor, for every cell:
   application/vnd.*, image/svg+xml, text/vnd.mermaid...), saying so in a text/plain note
   where nothing is left; keeps only width/height/alt/unconfined of the output metadata
   (`isolated` would put the HTML in an iframe, `filenames` would point images anywhere);
-* markdown cells (written answers): the HTML in them is cleaned the same way, and a cell
-  whose rendering still has a link or image to a URL we refuse (`[x](javascript:...)`,
-  `![](http://tracker/...)`) becomes its own cleaned rendering;
+* markdown cells (written answers) and text/markdown outputs: a cell whose rendering the
+  cleaning would change (HTML outside the lists, `[x](javascript:...)`, `![](http://tracker/)`)
+  becomes its cleaned rendering, as HTML (markdown too); any other is left as written;
 * raw cells: cleaned like HTML; and the notebook's widget state is dropped.
 
 Cleaning is bleach's, as nbconvert's SanitizeHTML and clean_html filter use it, with its
@@ -33,6 +33,7 @@ import re
 from html import unescape
 
 import bleach
+from bleach import html5lib_shim
 from bleach.css_sanitizer import ALLOWED_CSS_PROPERTIES, CSSSanitizer
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors import Preprocessor
@@ -48,7 +49,8 @@ TAGS = bleach.ALLOWED_TAGS | {
 TAG_ATTRIBUTES = {
     "a": {"href"}, "img": {"src", "alt", "width", "height"}, "ol": {"start"},
     "td": {"colspan", "rowspan", "align"}, "th": {"colspan", "rowspan", "align"}, "table": {"border"},
-    "input": {"type", "checked", "disabled"}}   # markdown task lists, [x]: a disabled checkbox
+    "input": {"type", "checked", "disabled"},   # markdown task lists, [x]: a disabled checkbox
+    **{f"h{level}": {"id"} for level in range(1, 7)}}   # markdown's heading anchors
 CSS = CSSSanitizer(allowed_css_properties=ALLOWED_CSS_PROPERTIES - {"position", "cursor"})
 CLASSES = set(STANDARD_TYPES.values()) | {"highlight", "anchor-link", "dataframe", "task-list-item",
                                           "task-list-item-checkbox"}
@@ -56,7 +58,6 @@ PROTOCOLS = {"http", "https", "mailto", "data"}   # data: only for images, see u
 KEEP = {"text/plain", "image/png", "image/jpeg", "text/latex"}
 CLEAN = {"text/html", "text/markdown"}
 METADATA = {"width", "height", "alt", "unconfined"}
-URL = re.compile(r'\b(href|src)="([^"]*)"')
 REMOVED = "*[markdown removed by the grader: it could not be made safe to display]*"
 
 
@@ -100,21 +101,29 @@ def render_markdown(source):
     return MarkdownWithMath(renderer=IPythonRenderer(escape=False, attachments=_AnyAttachment())).render(source)
 
 
-def urls_allowed(html):
-    return all(url_allowed(name, value) for name, value in URL.findall(html))
+def markup(html):
+    """The tags and attributes a browser builds from html (html5lib, as bleach parses), text left out."""
+    parser = html5lib_shim.BleachHTMLParser(tags=None, strip=False, consume_entities=False,
+                                            namespaceHTMLElements=False)
+    return [(token["type"], token["name"], sorted(token["data"].items()) if token["type"] != "EndTag" else None)
+            for token in html5lib_shim.getTreeWalker("etree")(parser.parseFragment(html))
+            if token["type"] in ("StartTag", "EndTag", "EmptyTag")]
+
+
+def is_clean(html):
+    return markup(html) == markup(clean_html(html))
 
 
 def clean_markdown(source):
-    """Markdown whose HTML is clean and whose rendering links to nothing refused (see module doc)."""
+    """The source itself where its rendering is clean (math, code and quotes stay as written);
+    else its cleaned rendering, as HTML (which is markdown too); else a note."""
     source = source if isinstance(source, str) else "".join(source)
-    if re.search(r"<[A-Za-z!/?]", source):
-        source = clean_html(source)
     try:
         rendered = render_markdown(source)
-        if urls_allowed(rendered):
+        if is_clean(rendered):
             return source
         safe = clean_html(rendered)
-        if urls_allowed(render_markdown(safe)):
+        if is_clean(render_markdown(safe)):
             return safe
     except Exception:  # noqa: BLE001 - markdown nobody can render is not displayed either
         pass
