@@ -16,6 +16,7 @@ kind is none, bool, int, float, str, tuple, list, dict (items: [[key, node], ...
 keys are strings), array (ref: a name in the .npz) or other (type: a type name,
 for any value that is not plain data: the judge then reports that type).
 """
+import ast
 import builtins
 import copy
 import io
@@ -180,11 +181,22 @@ def describe(exc):
 
 
 def run_cell(source, namespace, index):
+    """Each top-level statement on its own, so that a failing line (an exploratory call on a
+    variable of the notebook, which is not here) does not stop the definitions after it.
+    Returns the cell's first error. SystemExit and KeyboardInterrupt end the process: the
+    parent flags that."""
+    name = f"<cell {index}>"
     try:
-        exec(compile(source, f"<cell {index}>", "exec"), namespace)
-    except Exception as exc:   # SystemExit and KeyboardInterrupt end the process: the parent flags it
+        statements = ast.parse(source, name).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         return describe(exc)
-    return None
+    first = None
+    for statement in statements:
+        try:
+            exec(compile(ast.Module([statement], type_ignores=[]), name, "exec"), namespace)
+        except Exception as exc:
+            first = first or describe(exc)
+    return first
 
 
 def same(before, after, array_equal=np.array_equal):

@@ -15,5 +15,5 @@ SEEDS = (11, 23, 37)
 
 def run_hidden_test(grade_id, function, seeds=SEEDS):
     check = CHECKS[grade_id]
-    cases = [args for seed in seeds for args in check.make_cases(np.random.default_rng(seed))]
+    cases = [args for seed in seeds for args in check.cases(np.random.default_rng(seed))]
     run_cases(check.function, function, cases, check.judge)

@@ -53,6 +53,7 @@ COURSEKIT = PACKAGE / "coursekit"
 class Verdict:
     passed: bool
     message: str
+    kind: str = ""   # "passed", "wrong" (it ran and was wrong), "undefined" (never defined here), or a run flag
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,7 +193,7 @@ def without_magics(source):
 
 def make_cases(check, seed):
     rng = np.random.default_rng(seed)
-    return [args for _ in range(ROUNDS) for args in check.make_cases(rng)]
+    return [args for _ in range(ROUNDS) for args in check.cases(rng)]
 
 
 def choose_isolation(isolation):
@@ -228,7 +229,8 @@ def write_job(box, cells, checks, cases):
 
 def failed(checks, flag, why, isolation="", output=""):
     message = f"not verified: {why}"
-    return Verification({check.grade_id: Verdict(False, message) for check in checks}, (flag,), isolation, output)
+    return Verification({check.grade_id: Verdict(False, message, flag) for check in checks}, (flag,), isolation,
+                        output)
 
 
 def judge_outcome(box, outcome, checks, cases, timeout_s, limits):
@@ -242,7 +244,8 @@ def judge_outcome(box, outcome, checks, cases, timeout_s, limits):
     except Exception as exc:   # the child is untrusted: anything malformed is its fault, never ours to raise
         return failed(checks, "invalid result", f"the results sent back were not plain data ({exc})",
                       outcome.isolation, outcome.output)
-    verdicts = {check.grade_id: judge_check(check, cases[check.grade_id], results[check.grade_id])
+    cause = first_cell_error(report.get("cells"))
+    verdicts = {check.grade_id: judge_check(check, cases[check.grade_id], results[check.grade_id], cause)
                 for check in checks}
     flags = ("memory limit",) if report.get("memory_error") is True else ()
     return Verification(verdicts, flags, outcome.isolation, outcome.output)
@@ -297,19 +300,31 @@ def decode_case(case, arrays):
     return wire.decode(case.get("result"), arrays), None, case["modified"]
 
 
-def judge_check(check, cases, summary):
+def first_cell_error(errors):
+    """The first error a cell of the child reported, as text, or "" (the child is untrusted: any shape)."""
+    for error in errors if isinstance(errors, list) else []:
+        if isinstance(error, list) and len(error) == 2 and all(type(e) is str for e in error):
+            return f"{error[0][:100]}: {error[1][:300]}"
+    return ""
+
+
+def judge_check(check, cases, summary, cause=""):
     name = check.function
     if not summary["defined"]:
-        return Verdict(False, f"function {name} not defined")
+        because = f" (a cell of the notebook raised {cause})" if cause else ""
+        return Verdict(False, f"function {name} is not defined when the notebook's solution cells run on their "
+                              f"own{because}", "undefined")
     if not summary["callable"]:
-        return Verdict(False, f"{name} should be a function, got {summary['type']}")
+        return Verdict(False, f"{name} should be a function, got {summary['type']}", "wrong")
     for args, (result, error, modified) in zip(cases, summary["cases"]):
         if modified:
-            return Verdict(False, f"{name} modified its inputs in place: compute new arrays instead.")
+            return Verdict(False, f"{name} modified its inputs in place: compute new arrays instead.", "wrong")
         try:
             check.judge(args, result, error)
         except AssertionError as exc:
-            return Verdict(False, str(exc))
+            return Verdict(False, str(exc), "wrong")
         except Exception as exc:   # a strange result can trip the judge itself: still a failure, never a crash
-            return Verdict(False, f"{name} returned a result that could not be judged ({type(exc).__name__}: {exc})")
-    return Verdict(True, f"{name}: matches the reference on {len(cases)} fresh random cases, outside the notebook.")
+            return Verdict(False, f"{name} returned a result that could not be judged ({type(exc).__name__}: {exc})",
+                           "wrong")
+    return Verdict(True, f"{name}: matches the reference on {len(cases)} fresh random cases, outside the notebook.",
+                   "passed")

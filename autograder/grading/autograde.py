@@ -26,6 +26,7 @@ from ..specs import CHECKS, cases_for
 from . import flags
 from . import confine
 from .confine import ConfinedKernelManager, write_grading_folder
+from .sanitize import SanitizeOutputs
 from .verification import student_seed
 
 # What a grading kernel inherits from the worker's environment; everything else is cleared.
@@ -59,7 +60,7 @@ def run_autograde(nbconfig, assignment, student, notebook="*", kernel=None):
     """kernel: the ConfinedKernelManager settings for this student (see Autograde.kernel_settings)."""
     config = copy.deepcopy(nbconfig)
     steps = [ResilientExecute if step is Execute else step for step in AutogradeConverter.autograde_preprocessors.default()]
-    config.Autograde.autograde_preprocessors = steps[:1] + [TrimOutputs] + steps[1:]
+    config.Autograde.autograde_preprocessors = steps[:1] + [TrimOutputs, SanitizeOutputs] + steps[1:]
     if kernel is not None:
         config.Execute.kernel_manager_class = ConfinedKernelManager
         # The last cell has run: kill the box at once (its PID namespace ends with it) rather

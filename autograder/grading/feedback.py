@@ -82,7 +82,8 @@ class AnnotateVerdicts(Enabled):
 class FeedbackHTML(HTMLExporter):
     """nbconvert's HTMLExporter without its closing BeautifulSoup pass (alt texts and tab
     stops for images and outputs): a third of the feedback's cost, for nothing a feedback
-    page of text needs; and with its sanitizing always on, cleaning with sanitize.clean_html."""
+    page of text needs; and with its sanitizing always on, cleaning with sanitize.clean_html
+    (and SanitizeOutputs run here if the preprocessors did not)."""
 
     def default_filters(self):
         yield from super().default_filters()
@@ -93,8 +94,13 @@ class FeedbackHTML(HTMLExporter):
         resources["should_sanitize_html"] = True   # whatever HTMLExporter.sanitize_html is set to
         return resources
 
+    def _preprocess(self, nb, resources):
+        nb, resources = super()._preprocess(nb, resources)
+        if not resources.get("sanitized"):     # exported without SanitizeOutputs: sanitize all the same
+            nb, resources = SanitizeOutputs().preprocess(nb, resources)
+        return nb, resources
+
     def from_notebook_node(self, nb, resources=None, **kw):
-        nb.metadata.pop("widgets", None)   # their state would be rendered by a widget manager from a CDN
         language = nb.metadata.get("language_info", {})
         lexer = language.get("pygments_lexer", language.get("name", None))
         self.register_filter("highlight_code", self.filters.get(

@@ -20,11 +20,12 @@ from .publish import Publish
 from .reconcile import Reconcile
 from .record import nbgrader_config, template_db
 from .stage import Stage
+from .tamper import ScanForTampering
 from .confine import font_cache
 from .fingerprint import integrity
 from .verification import StartVerification, start_helper
 
-STEPS = (Stage, StartVerification, Autograde, Incidents, Reconcile, Feedback, Publish)
+STEPS = (Stage, ScanForTampering, StartVerification, Autograde, Incidents, Reconcile, Feedback, Publish)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,16 @@
 """Reconcile: a test cell earns its points only if nbgrader passed it AND verification did.
 
-Where nbgrader passed and verification did not, the cell is zeroed in the worker's
-gradebook (manual_score = 0, with the reason as the cell's comment) and flagged
-"tampering suspected"; where verification passed what the kernel failed, the cell keeps
-nbgrader's score and is flagged "kernel and verification disagree" for a TA. Where both failed, verification's diagnosis (which slip it
-looks like) goes to the feedback beside nbgrader's error. Manually graded cells (markdown answers) stay for a human.
+| kernel | outside                                 | score             | flag                               |
+| pass   | pass                                    | full              |                                    |
+| pass   | wrong (the function ran, wrongly)       | 0                 | tampering suspected                |
+| pass   | not defined when the solutions run alone| 0                 | not verified (with the real error) |
+| pass   | the run failed (timeout, crash, ...)    | 0                 | that run flag                      |
+| any    | could not verify (an error of ours)     | nbgrader's        | could not verify (with the cause)  |
+| fail   | pass                                    | nbgrader's 0      | kernel and verification disagree   |
+| fail   | fail                                    | 0                 | (verification's diagnosis in the feedback) |
+
+Points are taken in the worker's gradebook (manual_score = 0, the reason as the cell's
+comment). Manually graded cells (markdown answers) stay for a human.
 """
 from ..specs import CHECKS
 from . import flags
@@ -29,11 +35,11 @@ class Reconcile:
         verdicts, problems, run_flags = ({}, {}, {}) if ctx.pending is None else ctx.pending.results(
             config.student_timeout)
         for stem, problem in sorted(problems.items()):
-            ctx.flag(flags.VERIFY_ERROR, f"{stem}: {problem[:200]}")
+            ctx.flag(flags.COULD_NOT_VERIFY, f"{stem}: {problem[:200]}")
         for stem, words in sorted(run_flags.items()):
             for word in words:
                 ctx.flag(word, stem)
-        ctx.verdicts, self.run_flags = verdicts, run_flags
+        ctx.verdicts = verdicts
         graded = gradebook.cells(course.db, student, config.assignment)
         if not graded:  # nbgrader never got as far as the gradebook: fall back on the assignment's cells
             graded = {key: {"notebook": key[0], "grade_id": key[1], "auto_score": 0.0 if kind == "code" else None,
@@ -52,19 +58,29 @@ class Reconcile:
         if ctx.config.verifier is None or gid not in verified_ids(stem):
             return cell
         verdict = ctx.verdicts.get(stem, {}).get(gid)
-        cell["verified"] = bool(verdict and verdict["passed"])
-        cell["message"] = verdict["message"] if verdict else "not verified"
-        if passed and not cell["verified"]:
-            cell["score"] = 0.0
-            if verdict and not self.run_flags.get(stem):   # a run that broke down is flagged as such
+        if verdict is None:     # our side failed (flagged "could not verify" above): nbgrader's score stands
+            cell["message"] = "could not verify"
+            return cell
+        cell["verified"], cell["message"] = verdict["passed"], verdict["message"]
+        kind = verdict.get("kind") or ("passed" if verdict["passed"] else "wrong")
+        if passed and not verdict["passed"]:
+            self.take_points(ctx, stem, gid, row, cell)
+            if kind == "wrong":
                 ctx.flag(flags.TAMPERING, f"{stem}:{gid}")
-            ctx.notes.setdefault(stem, {})[gid] = ("error", f"{cell['message']} (outside verification: no points)")
-            if row["id"]:
-                gradebook.zero(ctx.course.db, row["id"], f"Outside verification failed: {cell['message']}")
-        elif not passed and cell["verified"] and not run_broke_down(ctx, stem):
+            elif kind == "undefined":
+                ctx.flag(flags.NOT_VERIFIED, f"{gid}: not defined outside the notebook")
+            # any other kind is a run flag (timeout, crash, memory limit...), raised in __call__
+        elif not passed and verdict["passed"] and not run_broke_down(ctx, stem):
             # Right outside, wrong in the kernel: never a silent zero; a TA looks (docs/grading.md).
             ctx.flag(flags.DISAGREE, f"{stem}:{gid}")
-        elif not passed and verdict and not verdict["passed"]:
+        elif not passed and not verdict["passed"]:
             # The visible tests stop at the first failure; the verification's diagnosis names the slip.
             ctx.notes.setdefault(stem, {})[gid] = ("diagnosis", cell["message"])
         return cell
+
+    @staticmethod
+    def take_points(ctx, stem, gid, row, cell):
+        cell["score"] = 0.0
+        ctx.notes.setdefault(stem, {})[gid] = ("error", f"{cell['message']} (outside verification: no points)")
+        if row["id"]:
+            gradebook.zero(ctx.course.db, row["id"], f"Outside verification failed: {cell['message']}")

@@ -10,8 +10,9 @@ preprocessor, for every cell:
   by MathJax in its Safe mode) as they are; cleans text/html and text/markdown; drops every
   other type (application/javascript and any other *javascript*, widget views and other
   application/vnd.*, image/svg+xml, text/vnd.mermaid...), saying so in a text/plain note
-  where nothing is left; keeps only width/height/alt/unconfined of the output metadata
-  (`isolated` would put the HTML in an iframe, `filenames` would point images anywhere);
+  where nothing is left; keeps only numeric width/height (the templates write them in an
+  unquoted attribute), alt, unconfined and needs_background of the output metadata (`isolated`
+  would put the HTML in an iframe, `filenames` would point images anywhere);
 * markdown cells (written answers) and text/markdown outputs: a cell whose rendering the
   cleaning would change (HTML outside the lists, `[x](javascript:...)`, `![](http://tracker/)`)
   becomes its cleaned rendering, as HTML (markdown too); any other is left as written;
@@ -57,7 +58,7 @@ CLASSES = set(STANDARD_TYPES.values()) | {"highlight", "anchor-link", "dataframe
 PROTOCOLS = {"http", "https", "mailto", "data"}   # data: only for images, see url_allowed
 KEEP = {"text/plain", "image/png", "image/jpeg", "text/latex"}
 CLEAN = {"text/html", "text/markdown"}
-METADATA = {"width", "height", "alt", "unconfined"}
+NUMBERS, FLAGS = {"width", "height"}, {"alt", "unconfined", "needs_background"}   # what outputs' metadata keep
 REMOVED = "*[markdown removed by the grader: it could not be made safe to display]*"
 
 
@@ -66,7 +67,7 @@ def url_allowed(name, value):
     url = re.sub(r"[`\x00-\x20\x7f-\xa0\s]+|[^\x00-\x7f]", "", unescape(value)).lower().replace("\\", "/")
     scheme = re.match(r"([a-z][a-z0-9+.-]*):", url)
     if name == "src":
-        return url.startswith(("data:image/", "attachment:")) or not (scheme or url.startswith("//"))
+        return url.startswith("data:image/") or not (scheme or url.startswith("//"))
     return scheme is None or scheme.group(1) in ("http", "https", "mailto")
 
 
@@ -118,6 +119,8 @@ def clean_markdown(source):
     """The source itself where its rendering is clean (math, code and quotes stay as written);
     else its cleaned rendering, as HTML (which is markdown too); else a note."""
     source = source if isinstance(source, str) else "".join(source)
+    if not re.search(r"<|\]\s*[(\[:]", source):      # no HTML, no link or image: nothing to clean
+        return source
     try:
         rendered = render_markdown(source)
         if is_clean(rendered):
@@ -135,21 +138,29 @@ def clean_output(output):
     if data is None:
         return
     dropped = sorted(key for key in data if key not in KEEP | CLEAN)
-    output.data = from_dict({key: (value if key in KEEP else clean_html(value) if key == "text/html"
-                         else clean_markdown(value)) for key, value in data.items() if key in KEEP | CLEAN})
-    if not output.data and dropped:
-        output.data["text/plain"] = f"[output removed by the grader: {', '.join(dropped)}]"
+    output["data"] = from_dict({key: value if key in KEEP else clean_html(value) if key == "text/html"
+                             else clean_markdown(value) for key, value in data.items() if key in KEEP | CLEAN})
+    if not output["data"] and dropped:
+        output["data"]["text/plain"] = f"[output removed by the grader: {', '.join(dropped)}]"
     metadata = output.get("metadata", {})
-    output.metadata = from_dict({key: ({k: v for k, v in value.items() if k in METADATA} if isinstance(value, dict) else value)
-                       for key, value in metadata.items() if key in METADATA or key in output.data})
+    output["metadata"] = from_dict({**safe_metadata(metadata), **{key: safe_metadata(value) for key, value in
+                                   metadata.items() if key in output["data"] and isinstance(value, dict)}})
+
+
+def safe_metadata(entries):
+    """Width and height as numbers (the templates write them unquoted), alt (escaped), two flags."""
+    return {key: value for key, value in entries.items() if key in FLAGS or key in NUMBERS
+            and isinstance(value, (int, float)) and not isinstance(value, bool)}
 
 
 class SanitizeOutputs(Preprocessor):
     enabled = Bool(True)   # nbconvert's preprocessors are off unless told otherwise
 
     def preprocess(self, nb, resources):
-        nb.metadata.pop("widgets", None)
-        return super().preprocess(nb, resources)
+        nb.metadata.pop("widgets", None)   # a widget manager from a CDN would render their state
+        nb, resources = super().preprocess(nb, resources)
+        resources["sanitized"] = True
+        return nb, resources
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "markdown":

@@ -29,8 +29,8 @@ def run_verifier(spec, path, stem, options):
     if "timeout_s" in options and "timeout_s" not in inspect.signature(verifier).parameters:
         options = {k: v for k, v in options.items() if k != "timeout_s"}
     found = verifier(path, stem, **options)
-    verdicts = {gid: {"passed": bool(getattr(v, "passed", False)), "message": str(getattr(v, "message", ""))}
-                for gid, v in found.items()}
+    verdicts = {gid: {"passed": bool(getattr(v, "passed", False)), "message": str(getattr(v, "message", "")),
+                      "kind": str(getattr(v, "kind", "") or "")} for gid, v in found.items()}
     return verdicts, [str(f) for f in (getattr(found, "flags", None) or [])]
 
 
@@ -95,7 +95,7 @@ class StartVerification:
         try:
             load(ctx.config.verifier)
         except Exception as exc:
-            ctx.flag(flags.VERIFY_ERROR, f"cannot load {ctx.config.verifier}: {exc}")
+            ctx.flag(flags.COULD_NOT_VERIFY, f"cannot load {ctx.config.verifier}: {exc}")
             return
         timeout = ctx.course.nbconfig.Execute.get("timeout") if "Execute" in ctx.course.nbconfig else None
         ctx.pending = Pending(ctx.config.verifier, dict(ctx.staged),
