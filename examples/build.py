@@ -315,7 +315,7 @@ EXAMPLES = {
     "s09_sigmoid_on_output": ({**PLAIN, **net_gradient(at="O1")}, but("net_gradients"), [], None),
     "s10_flat_y_accepted": ({**PLAIN, (LIN, "lin_forward_solution"): FLAT_Y_FORWARD}, but("lin_forward"), [], None),
     "s11_broken_json": (PLAIN, ALL[NET], ["invalid notebook"], "broken_json"),
-    "s12_tampering": ({**PLAIN, **TAMPERED_METRICS}, but("lin_mae", "lin_rmse"), ["tampering suspected"], None),
+    "s12_tampering": ({**PLAIN, **TAMPERED_METRICS}, but("lin_mae", "lin_rmse"), ["tampering attempted"], None),
     "s13_kernel_dies": ({**PLAIN, **DYING_PREDICT}, ALL[LIN], ["kernel died"], None),
     "s14_runaway_cell": (PLAIN, EVERY, ["timeout"], "runaway_cell"),
 }

@@ -39,6 +39,7 @@ import sysconfig
 import threading
 import time
 import uuid
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -252,8 +253,13 @@ def run(tmp_path_factory):
     try:
         stdout, stderr = process.communicate(timeout=420)
     except subprocess.TimeoutExpired:
-        for child in psutil.Process(process.pid).children(recursive=True) + [psutil.Process(process.pid)]:
-            child.kill()
+        family = psutil.Process(process.pid).children(recursive=True)
+        process.kill()
+        for child in family:
+            try:
+                child.kill()
+            except psutil.Error:
+                pass
         stdout, stderr = process.communicate()
     finally:
         watcher.done.set()
@@ -298,8 +304,9 @@ def gradebook_scores(run):
                FROM grade JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id
                JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id
                JOIN base_cell ON grade.cell_id = base_cell.id"""
-    with sqlite3.connect(f"file:{run.out / 'nbgrader' / 'gradebook.db'}?mode=ro", uri=True) as db:
-        return {(student, cell): manual if manual is not None else auto for student, cell, auto, manual in db.execute(query)}
+    with closing(sqlite3.connect(f"file:{run.out / 'nbgrader' / 'gradebook.db'}?mode=ro", uri=True)) as db:
+        return {(student, cell): manual if manual is not None else auto
+                for student, cell, auto, manual in db.execute(query)}
 
 
 def autograded(run, student):
