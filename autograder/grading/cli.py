@@ -45,6 +45,7 @@ def parse(argv):
     box.add_argument("--allow-unconfined", action="store_true",
                      help="grade even where bubblewrap cannot confine the kernel: student code then sees this "
                           "machine's files (only for submissions you trust, e.g. the bundled examples)")
+    box.add_argument("--unconfined", action="store_true", help=argparse.SUPPRESS)   # the bench's comparison
     box.add_argument("--kernel-memory", type=mebibytes, default=KernelLimits.memory_bytes >> 20, metavar="MiB",
                      help="address space of a student's kernel (default %(default)s)")
     box.add_argument("--kernel-cpu", type=int, default=KernelLimits.cpu_seconds, metavar="SECONDS",
@@ -61,8 +62,10 @@ def mebibytes(text):
     return value
 
 
-def confinement(allow_unconfined: bool):
+def confinement(allow_unconfined: bool, force_unconfined=False):
     """("bubblewrap" or "unconfined", None) or (None, the reason grading cannot start)."""
+    if force_unconfined:
+        return confine.UNCONFINED, None
     if confine.available():
         return confine.BUBBLEWRAP, None
     if allow_unconfined:
@@ -135,7 +138,7 @@ def run(config: GradingConfig, submissions_dir: Path, quiet=False, executor=None
 
 def main(argv=None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
-    mode, refusal = confinement(args.allow_unconfined)
+    mode, refusal = confinement(args.allow_unconfined, args.unconfined)
     if refusal:
         print(f"grading refused: {refusal}", file=sys.stderr)
         return 2

@@ -20,7 +20,8 @@ from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import GetGrades
 from nbgrader.utils import capture_log
-from traitlets import Bool, Dict
+from nbformat.v4 import new_markdown_cell
+from traitlets import Bool, Dict, Unicode
 
 from . import flags
 from .sanitize import SanitizeOutputs, clean_html
@@ -79,6 +80,20 @@ class AnnotateVerdicts(Enabled):
         return cell, resources
 
 
+class Footer(Enabled):
+    """A closing note on every page, e.g. that this run's kernels were not confined."""
+    text = Unicode("").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        if self.text:
+            nb.cells.append(new_markdown_cell(self.text))
+        return nb, resources
+
+
+UNCONFINED_NOTE = ("---\n*Graded with an **unconfined** kernel (`--allow-unconfined`): the grading machine could "
+                   "not isolate this notebook's code. Ask your instructor if that is unexpected.*")
+
+
 class FeedbackHTML(HTMLExporter):
     """nbconvert's HTMLExporter without its closing BeautifulSoup pass (alt texts and tab
     stops for images and outputs): a third of the feedback's cost, for nothing a feedback
@@ -111,7 +126,7 @@ class FeedbackHTML(HTMLExporter):
         return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
 
-PREPROCESSORS = [GetGrades, StripHiddenTests, ReduceErrors, AnnotateVerdicts, SanitizeOutputs,
+PREPROCESSORS = [GetGrades, StripHiddenTests, ReduceErrors, AnnotateVerdicts, SanitizeOutputs, Footer,
                  CSSHTMLHeaderPreprocessor]
 
 
@@ -120,6 +135,7 @@ class Feedback:
         config = copy.deepcopy(ctx.course.nbconfig)
         config.GenerateFeedback.preprocessors = PREPROCESSORS
         config.AnnotateVerdicts.notes = ctx.notes
+        config.Footer.text = UNCONFINED_NOTE if flags.UNCONFINED in ctx.flags else ""
         config.GenerateFeedback.exporter_class = FeedbackHTML
         coursedir = CourseDirectory(config=config)
         coursedir.assignment_id, coursedir.student_id = ctx.config.assignment, ctx.job.student_id
