@@ -24,6 +24,7 @@ import json
 import os
 import stat
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -216,10 +217,15 @@ def call_cases(function, cases, arrays):
     for args in cases:
         given = copy.deepcopy(args)
         result, error = None, None
-        try:
-            result = function(*given)
-        except Exception as exc:
-            error = describe(exc)
+        with warnings.catch_warnings(record=True) as caught:   # as compare.call does in the kernel
+            warnings.simplefilter("always")
+            try:
+                result = function(*given)
+            except Exception as exc:
+                error = describe(exc)
+        if error is None and caught:
+            result, error = None, [caught[0].category.__name__[:100],
+                                   f"{caught[0].message} (a warning: the result may not be trustworthy)"[:MAX_TEXT]]
         try:
             node = encode(result, arrays) if error is None else None
         except Exception as exc:   # a result whose conversion fails is reported as its type

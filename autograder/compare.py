@@ -10,6 +10,7 @@ An expected result is plain data: a float, a float64 array, a tuple or a dict of
 them, or `Raises(message)` where the function must raise an exception.
 """
 import copy
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,11 +80,19 @@ def judge_expected(name, want, result, error):
 
 
 def call(function, args):
-    """The student's result, or the exception it raised as (type name, message)."""
-    try:
-        return function(*args), None
-    except Exception as exc:  # a student's bug must become a message, not a crash
-        return None, (type(exc).__name__, str(exc))
+    """The student's result, or what went wrong as (type name, message): an exception, or a
+    warning (an overflow, say), which nbgrader would otherwise see on stderr and score as a
+    failure without a word. The outside verification calls functions the same way."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = function(*args)
+        except Exception as exc:  # a student's bug must become a message, not a crash
+            return None, (type(exc).__name__, str(exc))
+    if caught:
+        first = caught[0]
+        return None, (first.category.__name__, f"{first.message} (a warning: the result may not be trustworthy)")
+    return result, None
 
 
 def same_inputs(before, after):

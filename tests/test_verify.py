@@ -79,15 +79,16 @@ def test_a_missing_or_non_callable_function_fails(tmp_path):
     source = replaced(LINEAR_SOURCE, "mae", "mae = 3.0\n")
     source = replaced(source, "rmse", "pass\n")
     result = check(write_notebook(tmp_path / "a.ipynb", source))
-    assert result["lin_rmse"] == Verdict(False, "function rmse not defined")
-    assert result["lin_mae"] == Verdict(False, "mae should be a function, got float")
+    assert result["lin_rmse"] == Verdict(False, "function rmse is not defined when the notebook's solution cells "
+                                                "run on their own", "undefined")
+    assert result["lin_mae"] == Verdict(False, "mae should be a function, got float", "wrong")
     assert result["lin_predict"].passed
 
 
 def test_a_definition_outside_the_solution_cells_does_not_count_for_a_graded_function(tmp_path):
     setup = ("import numpy as np\ndef mae(a, b):\n    return float(np.mean(np.abs(a - b)))\n",)
     result = check(write_notebook(tmp_path / "a.ipynb", "import numpy as np", setup=setup))
-    assert result["lin_mae"] == Verdict(False, "function mae not defined")
+    assert not result["lin_mae"].passed and result["lin_mae"].kind == "undefined"
 
 
 def test_helpers_from_setup_cells_are_defined_but_their_statements_do_not_run(tmp_path):
@@ -107,7 +108,27 @@ def test_a_broken_cell_does_not_hide_the_others(tmp_path):
 def test_an_exception_is_judged_like_in_the_kernel(tmp_path):
     source = replaced(LINEAR_SOURCE, "predict", "def predict(X, weights):\n    raise KeyError('W2')\n")
     result = check(write_notebook(tmp_path / "a.ipynb", source))
-    assert result["lin_predict"] == Verdict(False, "predict raised KeyError: 'W2'")
+    assert result["lin_predict"] == Verdict(False, "predict raised KeyError: 'W2'", "wrong")
+
+
+def test_a_failing_exploratory_line_before_a_def_does_not_hide_it(tmp_path):
+    """A student tried their function on the notebook's data above its def: outside, that data is
+    not there, the line fails, and the def after it must still count (issue 17)."""
+    source = "forward_linear_regression(X_train[:4], y_train[:4], weights)\n" + LINEAR_SOURCE
+    result = check(write_notebook(tmp_path / "a.ipynb", source))
+    assert result.passed, result.verdicts
+
+
+def test_a_function_never_defined_outside_says_why(tmp_path):
+    source = replaced(LINEAR_SOURCE, "mae", "if X_train is not None:\n    def mae(p, a):\n        return 0.0\n")
+    verdict = check(write_notebook(tmp_path / "a.ipynb", source))["lin_mae"]
+    assert verdict.kind == "undefined" and "NameError" in verdict.message and "X_train" in verdict.message
+
+
+def test_a_warning_is_judged_like_in_the_kernel(tmp_path):
+    source = replaced(LINEAR_SOURCE, "mae", "def mae(p, a):\n    return float(np.mean(np.abs(p - a)) + np.log(-1.0) * 0)\n")
+    verdict = check(write_notebook(tmp_path / "a.ipynb", source))["lin_mae"]
+    assert not verdict.passed and "RuntimeWarning" in verdict.message
 
 
 def test_results_that_are_not_plain_arrays_are_reported_by_type(tmp_path):
@@ -115,8 +136,8 @@ def test_results_that_are_not_plain_arrays_are_reported_by_type(tmp_path):
                       "    return Thing()\n")
     source = replaced(source, "mae", "def mae(preds, actuals):\n    return [float(np.mean(np.abs(preds - actuals)))]\n")
     result = check(write_notebook(tmp_path / "a.ipynb", source))
-    assert result["lin_predict"] == Verdict(False, "predict(...) should be a plain NumPy array, got Thing")
-    assert result["lin_mae"] == Verdict(False, "mae(...) should be a float, got list")
+    assert result["lin_predict"] == Verdict(False, "predict(...) should be a plain NumPy array, got Thing", "wrong")
+    assert result["lin_mae"] == Verdict(False, "mae(...) should be a float, got list", "wrong")
 
 
 def test_modifying_the_inputs_fails(tmp_path):

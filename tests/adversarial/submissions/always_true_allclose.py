@@ -1,7 +1,7 @@
 # Replaces NumPy's comparison helpers with always-true versions, so that every
-# np.allclose-based check in the kernel passes, behind a wrong mae.
+# np.allclose-based check passes, behind a wrong mae. (The hidden tests' own comparison,
+# compare.py, no longer calls np.allclose, so this no longer fools the kernel either.)
 # notebook: 01_linear_regression
-# fools-kernel: lin_mae
 # %%
 import numpy as np
 

@@ -15,7 +15,7 @@ class Payload:
 
 
 def overwrite():
-    np.savez("../results.npz", a0=np.array([Payload()], dtype=object))
+    np.savez("results.npz", a0=np.array([Payload()], dtype=object))
 
 
 atexit.register(overwrite)
