@@ -60,7 +60,14 @@ class Check:
             judge_expected(self.function, want, result, error)
         except AssertionError as exc:
             better = self.explain(args, result) if self.explain and (error is None) else None
+            if error is not None and "matmul" in error[1]:
+                better = (f"{self.function} raised {error[0]}: the two operands of a matrix product (@) do not "
+                          f"fit. {MATMUL_HINT} (NumPy said: {error[1]})")
             raise AssertionError(better or str(exc)) from None
+
+
+MATMUL_HINT = ("Write each product's shapes down: a weight gradient is the input's transpose on the left, "
+               "X.T @ dL/dN, and a gradient flowing back through W is dL/dN @ W.T.")
 
 
 def distinct_sizes(rng, hidden=False):
@@ -131,7 +138,7 @@ def explain_gradients_with(reference, catalogue):
         if not isinstance(result, dict) or sorted(map(str, result)) != sorted(want):
             return None
         explained = explain_gradients(result, want, catalogue(info, weights), len(info["X"]))
-        return f"{explained[1]} [{explained[0]}]" if explained else None
+        return explained[1] if explained else None
     return explain
 
 

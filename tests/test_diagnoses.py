@@ -115,3 +115,40 @@ def test_unsummed_bias_and_collapse_patterns():
     assert "each unit keeps its own" in describe_mismatch(np.full((1, 2), right.sum()), right)
     assert describe_mismatch(right + 1, right) == ""
     assert check_gradient(right.copy(), right, "dB") == 0.0
+
+
+def test_sigmoid_derivative_written_with_the_input_is_named():
+    def loss_gradients(info, weights):
+        grad_P = -2 * (info["y"] - info["P"])
+        s = sig(info["N1"])
+        grad_N1 = (grad_P @ weights["W2"].T) * s * (1 - info["N1"])
+        return {"W1": info["X"].T @ grad_N1, "B1": grad_N1.sum(axis=0, keepdims=True),
+                "W2": info["O1"].T @ grad_P, "B2": grad_P.sum(axis=0, keepdims=True)}
+    with pytest.raises(AssertionError, match=r"\[sigmoid derivative as s\(1 - x\)\]"):
+        run_hidden_test("net_gradients", loss_gradients)
+
+
+@pytest.mark.parametrize("collapse", [
+    lambda d: d.sum(),                                  # the book's scalar
+    lambda d: np.array([d.sum()]),                      # shape (1,)
+    lambda d: np.full((1, d.shape[1]), d.sum()),        # (1, h), every entry equal
+])
+def test_b1_collapse_is_named_in_every_form(collapse):
+    with pytest.raises(AssertionError, match=r"\[B1 collapsed\]"):
+        run_hidden_test("net_gradients", network_with(dB1=collapse))
+
+
+def test_every_wrong_key_is_named_not_only_the_first():
+    both = network_with(dW1=lambda X, d: d.T @ X, dB1=lambda d: d.sum())
+    with pytest.raises(AssertionError, match=r"\[transposed\].*\[B1 collapsed\]|\[B1 collapsed\].*\[transposed\]"):
+        run_hidden_test("net_gradients", both)
+
+
+def test_right_values_in_the_wrong_shape_say_so():
+    with pytest.raises(AssertionError, match="values are right but the shape is \\(1,\\)"):
+        run_hidden_test("lin_gradients", linear_with(dB=lambda dP: dP.sum(axis=0)))
+
+
+def test_a_matrix_product_that_does_not_fit_gets_the_transpose_hint():
+    with pytest.raises(AssertionError, match="transpose"):
+        run_hidden_test("lin_gradients", linear_with(dW=lambda X, dP: X @ dP))

@@ -18,10 +18,10 @@ def _linear(dP, info, sum_bias=True, transpose_w=False):
     return {"W": dW.T if transpose_w else dW, "B": dP.sum(axis=0, keepdims=True) if sum_bias else dP}
 
 
-def _network(dP, info, weights, sigma_on_output=False, collapse_b1=False, transpose_w=False):
+def _network(dP, info, weights, sigma_on_output=False, collapse_b1=False, transpose_w=False, one_minus_input=False):
     dO1 = dP @ weights["W2"].T
     s = sigmoid(info["O1"] if sigma_on_output else info["N1"])
-    dN1 = dO1 * s * (1 - s)
+    dN1 = dO1 * s * (1 - (info["N1"] if one_minus_input else s))
     dW1, dW2 = info["X"].T @ dN1, info["O1"].T @ dP
     B1 = dN1.sum(axis=0, keepdims=True)
     return {"W1": dW1.T if transpose_w else dW1,
@@ -44,6 +44,9 @@ B1_COLLAPSED = ("B1 collapsed", "every hidden unit got the same B1 gradient (the
 SIGMA_ON_OUTPUT = ("sigmoid derivative on the output", "the sigmoid's derivative was evaluated at O1, its "
                    "output: use sigma(N1) * (1 - sigma(N1)), or equivalently O1 * (1 - O1).")
 
+SIGMA_ONE_MINUS_INPUT = ("sigmoid derivative as s(1 - x)", "the sigmoid's derivative was written sigma(N1) * (1 - N1): "
+                         "the second factor is 1 - sigma(N1), i.e. O1 * (1 - O1).")
+
 
 def linear_mistakes(info, weights):
     return [
@@ -65,4 +68,5 @@ def network_mistakes(info, weights):
         (*TRANSPOSED, _network(_dP(info), info, weights, transpose_w=True)),
         (*B1_COLLAPSED, _network(_dP(info), info, weights, collapse_b1=True)),
         (*SIGMA_ON_OUTPUT, _network(_dP(info), info, weights, sigma_on_output=True)),
+        (*SIGMA_ONE_MINUS_INPUT, _network(_dP(info), info, weights, one_minus_input=True)),
     ]
