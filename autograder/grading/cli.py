@@ -1,24 +1,13 @@
 """`python -m autograder grade ASSIGNMENT --submissions DIR | --zip FILE --out DIR [--workers N]`."""
 import argparse
-import dataclasses
-import functools
-import json
 import os
-import shutil
 import sys
-import time
 from pathlib import Path
 
-from tqdm import tqdm
-
-from . import gradebook, intake, record, report
-from . import confine
+from . import confine, intake, report
 from .confine import KernelLimits
 from .config import COURSE_ROOT, KIT, VERIFIER, GradingConfig
-from .executor import LocalProcessPool
-from .fingerprint import grader_fingerprint, integrity, submission_digest
-from .pipeline import Job, failure_result, grade_student, quiet_warnings, start_worker
-from .publish import result_path, write_atomically
+from .run import ClassRun, GraderChanged, run_class
 
 
 def parse(argv):
@@ -77,63 +66,9 @@ def confinement(allow_unconfined: bool, force_unconfined=False):
                   "you trust, pass --allow-unconfined.")
 
 
-class GraderChanged(RuntimeError):
-    def __init__(self, student):
-        super().__init__(f"the grader's own files changed while {student} was graded: the run stopped, and no "
-                         f"grade from {student} on was kept. Reinstall the grader (git status, make clean && make env) "
-                         f"and look at {student}'s submission.")
-        self.student = student
-
-
-def load_result(path: Path):
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def run(config: GradingConfig, submissions_dir: Path, quiet=False, executor=None):
-    started = time.monotonic()
-    quiet_warnings()
-    os.environ["PATH"] = record.tool_env()["PATH"]
-    stems = intake.notebook_stems(config.source)
-    submissions = intake.from_folder(submissions_dir, config.assignment, stems)
-    template = record.prepare(config)
-    config = dataclasses.replace(config, grader_state=integrity(config))
-    for log in config.work.glob("worker-*.log"):       # keep the logs of the latest run only
-        log.unlink(missing_ok=True)
-    cell_keys = gradebook.assignment_cells(template, config.assignment)
-    grader = grader_fingerprint(config)
-    results, jobs = {}, []
-    for submission in submissions:
-        digest = submission_digest(submission, config.kit_name, grader)
-        previous = load_result(result_path(config, submission.student_id))
-        if previous and previous.get("digest") == digest:
-            results[submission.student_id] = previous
-        else:
-            jobs.append(Job(submission.student_id, submission.folder, dict(submission.notebooks), digest,
-                            tuple(submission.flags)))
-    executor = executor or LocalProcessPool(config.workers, timeout=config.student_timeout,
-                                            initializer=functools.partial(start_worker, config))
-    with tqdm(total=len(submissions), initial=len(results), unit="student", disable=quiet,
-              desc=f"grading {config.assignment}") as bar:
-        for job, done in executor.map(functools.partial(grade_student, config), jobs):
-            result = done.value
-            if result and result.get("grader_changed"):
-                raise GraderChanged(job.student_id)
-            if done.error:
-                word = "timeout" if done.error == "timeout" else "crash"
-                result = failure_result(config, job, word, done.detail.strip().splitlines()[-1][:200], cell_keys)
-                write_atomically(result_path(config, job.student_id), result)
-            results[job.student_id] = result
-            bar.update()
-    for scratch in config.work.glob("worker-*"):     # the workers are gone: their courses too
-        if scratch.is_dir():
-            shutil.rmtree(scratch, ignore_errors=True)
-    ordered = [results[s.student_id] for s in submissions]
-    gradebook.merge(template, ordered, config.record / "gradebook.db")
-    report.write_csv(config.out / "grades.csv", ordered, report.graded_cells(config.source))
-    return ordered, len(jobs), time.monotonic() - started
+    """Grade a class from a folder: (results in submission order, graded now, seconds). See run.py."""
+    return run_class(ClassRun(config, submissions_dir, quiet=quiet, executor=executor))
 
 
 def main(argv=None) -> int:
@@ -157,15 +92,10 @@ def main(argv=None) -> int:
         return 2
     config.out.mkdir(parents=True, exist_ok=True)
     try:
-        if args.zip:
-            submissions_dir = intake.unpack_zip(args.zip, config.work / "zip", config.assignment,
-                                                intake.notebook_stems(config.source))
-        else:
-            submissions_dir = args.submissions
-            if not submissions_dir.is_dir():
-                print(f"no folder {submissions_dir}", file=sys.stderr)
-                return 2
-        results, graded_now, seconds = run(config, submissions_dir, quiet=args.quiet)
+        if args.submissions is not None and not args.submissions.is_dir():
+            print(f"no folder {args.submissions}", file=sys.stderr)
+            return 2
+        results, graded_now, seconds = run_class(ClassRun(config, args.submissions, args.zip, quiet=args.quiet))
     except intake.IntakeError as exc:
         print(f"submissions refused: {exc}", file=sys.stderr)
         return 2

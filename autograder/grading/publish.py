@@ -33,6 +33,13 @@ def result_path(config, student):
     return config.results / f"{student}.json"
 
 
+def load_result(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
 class Publish:
     def __call__(self, ctx):
         config, course, student = ctx.config, ctx.course, ctx.job.student_id

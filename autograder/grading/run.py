@@ -1,0 +1,140 @@
+"""A run of the class, as a list of steps: the same shape as one student's grading (pipeline.py).
+
+    Intake -> Prepare -> Plan -> Grade -> Tidy -> MergeGradebook -> WriteGrades
+
+RUN_STEPS is the one place the order is set; each step reads what the ones before it left
+on the ClassRun and adds its own part. The students themselves are graded by the
+workers, each through pipeline.STEPS.
+"""
+import dataclasses
+import functools
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import gradebook, intake, record, report
+from .config import GradingConfig
+from .executor import LocalProcessPool
+from .fingerprint import grader_fingerprint, integrity, submission_digest
+from .pipeline import Job, failure_result, grade_student, quiet_warnings, start_worker
+from .publish import load_result, result_path, write_atomically
+
+
+class GraderChanged(RuntimeError):
+    def __init__(self, student):
+        super().__init__(f"the grader's own files changed while {student} was graded: the run stopped, and no "
+                         f"grade from {student} on was kept. Reinstall the grader (git status, make clean && make env) "
+                         f"and look at {student}'s submission.")
+        self.student = student
+
+
+@dataclass
+class ClassRun:
+    config: GradingConfig
+    submissions_dir: Path | None = None      # DIR/<student>/<assignment>/<notebook>.ipynb
+    zip: Path | None = None                  # or an LMS zip, unpacked by Intake
+    quiet: bool = False
+    executor: object = None
+    submissions: list = field(default_factory=list)
+    template: Path | None = None             # the gradebook holding the assignment alone
+    cell_keys: dict = field(default_factory=dict)
+    results: dict = field(default_factory=dict)   # student -> result (reused or new)
+    jobs: list = field(default_factory=list)      # the students to grade now
+    ordered: list = field(default_factory=list)   # results in submission order, once graded
+
+
+class Intake:
+    """The students and their notebooks, from a folder or a zip (strict: intake.py)."""
+
+    def __call__(self, run):
+        config = run.config
+        stems = intake.notebook_stems(config.source)
+        if run.zip is not None:
+            run.submissions_dir = intake.unpack_zip(run.zip, config.work / "zip", config.assignment, stems)
+        run.submissions = intake.from_folder(run.submissions_dir, config.assignment, stems)
+
+
+class Prepare:
+    """The nbgrader course in OUT/nbgrader, and the fingerprint of the grader the workers compare to."""
+
+    def __call__(self, run):
+        run.template = record.prepare(run.config)
+        run.config = dataclasses.replace(run.config, grader_state=integrity(run.config))
+        for log in run.config.work.glob("worker-*.log"):       # keep the logs of the latest run only
+            log.unlink(missing_ok=True)
+        run.cell_keys = gradebook.assignment_cells(run.template, run.config.assignment)
+
+
+class Plan:
+    """Reuse the result of every student whose submission and grader are unchanged; grade the rest."""
+
+    def __call__(self, run):
+        config = run.config
+        grader = grader_fingerprint(config)
+        for submission in run.submissions:
+            digest = submission_digest(submission, config.kit_name, grader)
+            previous = load_result(result_path(config, submission.student_id))
+            if previous and previous.get("digest") == digest:
+                run.results[submission.student_id] = previous
+            else:
+                run.jobs.append(Job(submission.student_id, submission.folder, dict(submission.notebooks), digest,
+                                    tuple(submission.flags)))
+
+
+class Grade:
+    """The workers grade the students; a worker stopped for a student gives that student zeros and why."""
+
+    def __call__(self, run):
+        config = run.config
+        executor = run.executor or LocalProcessPool(config.workers, timeout=config.student_timeout,
+                                                    initializer=functools.partial(start_worker, config))
+        with tqdm(total=len(run.submissions), initial=len(run.results), unit="student", disable=run.quiet,
+                  desc=f"grading {config.assignment}") as bar:
+            for job, done in executor.map(functools.partial(grade_student, config), run.jobs):
+                result = done.value
+                if result and result.get("grader_changed"):
+                    raise GraderChanged(job.student_id)
+                if done.error:
+                    word = "timeout" if done.error == "timeout" else "crash"
+                    result = failure_result(config, job, word, done.detail.strip().splitlines()[-1][:200],
+                                            run.cell_keys)
+                    write_atomically(result_path(config, job.student_id), result)
+                run.results[job.student_id] = result
+                bar.update()
+        run.ordered = [run.results[s.student_id] for s in run.submissions]
+
+
+class Tidy:
+    """The workers are gone: so are their courses."""
+
+    def __call__(self, run):
+        for scratch in run.config.work.glob("worker-*"):
+            if scratch.is_dir():
+                shutil.rmtree(scratch, ignore_errors=True)
+
+
+class MergeGradebook:
+    def __call__(self, run):
+        gradebook.merge(run.template, run.ordered, run.config.record / "gradebook.db")
+
+
+class WriteGrades:
+    def __call__(self, run):
+        report.write_csv(run.config.out / "grades.csv", run.ordered, report.graded_cells(run.config.source))
+
+
+RUN_STEPS = (Intake, Prepare, Plan, Grade, Tidy, MergeGradebook, WriteGrades)
+
+
+def run_class(run: ClassRun):
+    """(results in submission order, how many were graded now, seconds)."""
+    started = time.monotonic()
+    quiet_warnings()
+    os.environ["PATH"] = record.tool_env()["PATH"]
+    for step in RUN_STEPS:
+        step()(run)
+    return run.ordered, len(run.jobs), time.monotonic() - started
