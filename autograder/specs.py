@@ -92,7 +92,9 @@ def expect_forward(name, reference, loss_first):
     def expect(args):
         X, y, weights = args
         if y.ndim == 1:
-            return Raises(f"{name} accepted y_batch of shape {y.shape} instead of raising an error.")
+            return Raises(f"{name} accepted y_batch of shape {y.shape} instead of raising an error: "
+                          f"check that y_batch is a column (N, 1) and raise a ValueError. "
+                          f"[{mistakes.FLAT_Y_ACCEPTED[0]}]")
         loss, info = reference(X, y, weights)[:: 1 if loss_first else -1]
         return (float(loss), info) if loss_first else (info, float(loss))
     return expect
@@ -112,14 +114,15 @@ def explain_forward(name, reference, loss_first):
             if np.isclose(flat_loss, np.mean((y - P) ** 2)):
                 return (f"{name} accepted y_batch of shape {y.shape} instead of raising an error: y - P then "
                         f"broadcast to a {len(y)}x{len(y)} matrix and the loss silently averaged it. "
-                        f"Check y_batch's shape is (N, 1) and raise a ValueError.")
+                        f"Check y_batch's shape is (N, 1) and raise a ValueError. [{mistakes.FLAT_Y_ACCEPTED[0]}]")
             return None
         if isinstance(result, tuple) and len(result) == 2:
             try:
                 compare(name, expect_forward(name, reference, loss_first)(args), result[::-1])
             except AssertionError:
                 return None
-            return f"{name} returned its pair the other way round: it should return {order}, in that order."
+            return (f"{name} returned its pair the other way round: it should return {order}, in that order. "
+                    f"[{mistakes.PAIR_SWAPPED[0]}]")
         return None
     return explain
 
@@ -165,7 +168,8 @@ def explain_update(args, result):
         value = result.get(key)
         if (isinstance(value, np.ndarray) and value.shape == weights[key].shape
                 and np.allclose(value, weights[key] + learning_rate * grads[key], rtol=RTOL, atol=ATOL)):
-            return f"update_weights moved '{key}' up the gradient: subtract learning_rate * grads['{key}']."
+            return (f"update_weights moved '{key}' up the gradient: subtract learning_rate * grads['{key}']. "
+                    f"[{mistakes.UP_THE_GRADIENT[0]}]")
     return None
 
 

@@ -173,6 +173,9 @@ class Incidents:
                     if output.get("output_type") != "error":
                         continue
                     ename = output.get("ename")
+                    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                    if grade_id:
+                        ctx.errors.setdefault(stem, {}).setdefault(grade_id, str(ename)[:100])
                     if ename in ("CellTimeoutError", "TimeoutError"):
                         ctx.flag(flags.TIMEOUT, stem)
                     elif ename == "DeadKernelError":

@@ -103,6 +103,7 @@ def main(argv=None) -> int:
         print(f"GRADING STOPPED: {exc}", file=sys.stderr)
         return 3
     print(report.summary(results, graded_now, seconds))
-    print(f"wrote {config.out / 'grades.csv'}, feedback in {config.feedback}, "
+    print(f"wrote {config.out / 'grades.csv'}, report in {config.out / 'report' / 'index.html'}, "
+          f"feedback in {config.feedback}, "
           f"nbgrader course in {config.record}")
     return 0

@@ -70,6 +70,7 @@ class Context:
     pending: object = None                         # verification running beside the kernel
     cells: dict = field(default_factory=dict)      # "notebook:grade_id" -> cell result
     notes: dict = field(default_factory=dict)      # stem -> {grade_id: message} for the feedback
+    errors: dict = field(default_factory=dict)     # stem -> {grade_id: the first error's name in that test cell}
     result: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)    # step name -> seconds (Publish stores them)
 
@@ -143,6 +144,6 @@ def failure_result(config, job: Job, word: str, detail: str, cell_keys) -> dict:
     cells = {f"{nb}:{gid}": {"score": 0.0 if kind == "code" else None, "max_score": max_score,
                              "nbgrader": None, "verified": None, "message": detail}
              for (nb, gid), (max_score, kind) in sorted(cell_keys.items())}
-    return {"student_id": job.student_id, "digest": job.digest, "cells": cells,
+    return {"student_id": job.student_id, "assignment": config.assignment, "digest": job.digest, "cells": cells,
             "flags": [f"{word} ({detail})"], "score": 0.0,
             "max_score": sum(c["max_score"] for c in cells.values()), "rows": empty_rows(config, job.student_id)}

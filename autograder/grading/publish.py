@@ -48,7 +48,8 @@ class Publish:
         replace_tree(course.root / "feedback" / student, config.feedback / student, ignore=pages_only)
         scored = [c["score"] for c in ctx.cells.values() if c["score"] is not None]
         ctx.result.update({
-            "student_id": student, "digest": ctx.job.digest, "cells": ctx.cells, "flags": ctx.flags,
+            "student_id": student, "assignment": config.assignment, "digest": ctx.job.digest, "cells": ctx.cells,
+            "flags": ctx.flags,
             "score": round(sum(scored), 6), "max_score": sum(c["max_score"] for c in ctx.cells.values()),
             "rows": student_rows(course.db, student, config.assignment), "timings": ctx.timings})
         write_atomically(result_path(config, student), ctx.result)

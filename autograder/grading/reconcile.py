@@ -50,7 +50,7 @@ class Reconcile:
 
     def judge(self, ctx, stem, gid, row):
         cell = {"score": row["auto_score"] or 0.0, "max_score": row["max_score"], "nbgrader": row["auto_score"],
-                "verified": None, "message": ""}
+                "verified": None, "message": "", "error": ctx.errors.get(stem, {}).get(gid)}
         if row["cell_type"] != "code":
             cell["score"] = row["manual_score"]
             return cell

@@ -1,6 +1,6 @@
 """A run of the class, as a list of steps: the same shape as one student's grading (pipeline.py).
 
-    Intake -> Prepare -> Plan -> Grade -> Tidy -> MergeGradebook -> WriteGrades
+    Intake -> Prepare -> Plan -> Grade -> Tidy -> MergeGradebook -> WriteGrades -> WriteReport
 
 RUN_STEPS is the one place the order is set; each step reads what the ones before it left
 on the ClassRun and adds its own part. The students themselves are graded by the
@@ -10,13 +10,14 @@ import dataclasses
 import functools
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from . import gradebook, intake, record, report
+from . import class_report, gradebook, intake, record, report
 from .config import GradingConfig
 from .executor import LocalProcessPool
 from .fingerprint import grader_fingerprint, integrity, submission_digest
@@ -127,7 +128,18 @@ class WriteGrades:
         report.write_csv(run.config.out / "grades.csv", run.ordered, report.graded_cells(run.config.source))
 
 
-RUN_STEPS = (Intake, Prepare, Plan, Grade, Tidy, MergeGradebook, WriteGrades)
+class WriteReport:
+    """OUT/report/: what the class got wrong, at a glance (class_report.py). Never costs grades.csv."""
+
+    def __call__(self, run):
+        try:
+            class_report.build_report(run.config.out, run.ordered)
+        except Exception as exc:   # the grades are written already; the report can be rebuilt
+            print(f"class report not written ({type(exc).__name__}: {exc}); rebuild it: "
+                  f"python -m autograder report {run.config.out}", file=sys.stderr)
+
+
+RUN_STEPS = (Intake, Prepare, Plan, Grade, Tidy, MergeGradebook, WriteGrades, WriteReport)
 
 
 def run_class(run: ClassRun):

@@ -47,6 +47,13 @@ SIGMA_ON_OUTPUT = ("sigmoid derivative on the output", "the sigmoid's derivative
 SIGMA_ONE_MINUS_INPUT = ("sigmoid derivative as s(1 - x)", "the sigmoid's derivative was written sigma(N1) * (1 - N1): "
                          "the second factor is 1 - sigma(N1), i.e. O1 * (1 - O1).")
 
+# Slips outside the backward pass, named where the grader explains them (specs.py).
+UP_THE_GRADIENT = ("up the gradient", "the step went up the gradient: subtract learning_rate * grads[key].")
+FLAT_Y_ACCEPTED = ("flat y accepted", "a flat y_batch of shape (N,) was accepted: y - P then broadcasts to an "
+                   "N x N matrix and the loss silently averages it. Check that y_batch is (N, 1) and raise a "
+                   "ValueError.")
+PAIR_SWAPPED = ("pair swapped", "the function returned its pair the other way round.")
+
 
 def linear_mistakes(info, weights):
     return [
