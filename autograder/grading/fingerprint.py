@@ -4,15 +4,19 @@ from pathlib import Path
 
 SKIP = {"__pycache__", ".ipynb_checkpoints"}
 PACKAGE = Path(__file__).resolve().parents[1]
+# Files of the package that change no score: editing them must not regrade a class.
+NO_SCORES = frozenset({"bench.py", "lab.py", "release.py", "__main__.py", "class_report.py"})
 
 
-def hash_tree(paths, digest=None, root=None):
+def hash_tree(paths, digest=None, root=None, skip=frozenset()):
     digest = digest or hashlib.sha256()
     for path in paths:
         path = Path(path)
+        if path.name in skip:
+            continue
         if path.is_dir():
             hash_tree(sorted(p for p in path.iterdir() if p.name not in SKIP and p.suffix != ".pyc"),
-                      digest, root or path.parent)
+                      digest, root or path.parent, skip)
         elif path.is_file():
             digest.update(str(path.relative_to(root) if root else path.name).encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
@@ -21,7 +25,7 @@ def hash_tree(paths, digest=None, root=None):
 
 def grader_fingerprint(config) -> str:
     """The source notebooks, the checks and this pipeline, plus the options that change scores."""
-    digest = hash_tree([config.source, PACKAGE, config.course_root / "nbgrader_config.py"])
+    digest = hash_tree([config.source, PACKAGE, config.course_root / "nbgrader_config.py"], skip=NO_SCORES)
     digest.update(repr((config.cell_timeout, config.verifier, config.seed, config.student_timeout, config.figures,
                         config.confinement, config.kernel_limits)).encode())
     return digest.hexdigest()
