@@ -97,7 +97,7 @@ def check_feedback(out):
         for leak in LEAKS:
             assert leak not in text, f"{page.relative_to(out)} shows {leak!r}"
     tampered = (out / "feedback" / "s12_tampering" / ASSIGNMENT / "01_linear_regression.html").read_text()
-    assert "outside verification" in tampered
+    assert "mae(...) is wrong" in tampered      # the confined kernel is not fooled: both checks say so
     wrong = (out / "feedback" / "s07_bias_not_summed" / ASSIGNMENT / "01_linear_regression.html").read_text()
     assert "AssertionError" in wrong
     for student, (notebook, phrase) in TOLD_WHY.items():   # each common mistake is named in the feedback

@@ -1,11 +1,13 @@
-"""Feedback: nbgrader's HTML feedback, without hidden tests and with each failure's diagnosis.
+"""Feedback: nbgrader's HTML feedback, without hidden tests, with a summary a student reads first.
 
 nbgrader's feedback shows every test cell's source and full tracebacks, whose frames
-quote the hidden tests. Four preprocessors run between nbgrader's GetGrades and the
-HTML export: hidden-test regions are cut from sources, each error output is reduced to
-its final `AssertionError: <diagnosis>`, verification's diagnosis is added to
-each cell it failed (as an error where it took the points away), and SanitizeOutputs
-(sanitize.py) makes what the student wrote inert. The exporter itself renders with
+quote the hidden tests. The preprocessors between nbgrader's GetGrades and the HTML export
+each do one thing: ReduceErrors cuts each error to what the student needs (an assertion's
+message; for any other error, the frames of the student's own code and the error), hidden-test
+regions are cut from sources, verification's verdict is added where it took the points away
+(an error) or names the slip (a diagnosis), SanitizeOutputs (sanitize.py) makes what the
+student wrote inert, and SummarizeResults words each graded cell's outcome for the page's
+summary (summary_page.py: the template, its CSS, the wording). The exporter renders with
 nbconvert's sanitizing on, always, through sanitize.clean_html: no output's or markdown's
 HTML reaches the page uncleaned, and no javascript or widget output is written at all.
 """
@@ -21,13 +23,16 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import GetGrades
 from nbgrader.utils import capture_log
 from nbformat.v4 import new_markdown_cell
-from traitlets import Bool, Dict, Unicode
+from traitlets import Bool, Dict, Unicode, default
 
 from . import flags
 from .sanitize import SanitizeOutputs, clean_html
+from . import summary_page
+from .summary_page import ANSI, STUDENT_FRAME
 
 HIDDEN = re.compile(r"[ \t]*### BEGIN HIDDEN TESTS.*?(### END HIDDEN TESTS[ \t]*\n?|\Z)", re.S)
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+HIDDEN_LINE = re.compile(r"HIDDEN TESTS|run_hidden_test|autograder[./]hidden|\bimport hidden\b")
+CONTEXT_LINE = re.compile(r"\s*(-*>)?\s*(\d+)(?:\s|$)")    # "     17 code" or "---> 21 code" in a frame
 
 
 def strip_hidden(source: str) -> str:
@@ -55,18 +60,73 @@ class StripHiddenTests(Enabled):
         return cell, resources
 
 
+def hidden_line_numbers(source: str) -> set:
+    """The 1-based numbers of the lines of source inside hidden-test regions, markers included."""
+    numbers, inside = set(), False
+    for number, line in enumerate(source.splitlines(), 1):
+        inside = inside or "### BEGIN HIDDEN TESTS" in line
+        if inside:
+            numbers.add(number)
+        inside = inside and "### END HIDDEN TESTS" not in line
+    return numbers
+
+
+def student_frame(chunk: str, own_count=None, own_hidden=frozenset()):
+    """A traceback chunk that is a frame of a notebook cell (`Cell In[12], line 4`), hidden-test lines
+    cut (own_hidden: those of the cell that ran, numbered own_count); None for any other chunk."""
+    plain = ANSI.sub("", chunk)
+    found = STUDENT_FRAME.match(plain)
+    if not found:
+        return None
+    number = next((int(n) for n in found.groups() if n), None)
+    hidden = own_hidden if number is not None and number == own_count else frozenset()
+    lines, texts = chunk.split("\n"), plain.split("\n")
+    kept = [lines[0]]
+    for line, text in zip(lines[1:], texts[1:]):
+        context = CONTEXT_LINE.match(text)
+        if HIDDEN_LINE.search(text) or (context and int(context.group(2)) in hidden):
+            if context and context.group(1):        # the line that raised is the hidden tests'
+                return f"{lines[0]}\n      (in the hidden tests)"
+            continue
+        kept.append(line)
+    return "\n".join(kept).rstrip("\n") + "\n"      # a blank line between frames
+
+
+def reduced_traceback(output, own_count=None, own_hidden=frozenset()) -> list:
+    """An AssertionError: its last line (the message says it all). Any other error: the frames of the
+    student's own code and its last line; the header, the course's frames (coursekit/checks.py), the
+    hidden tests' (autograder/..., hidden.py, compare.py) and the libraries' are dropped."""
+    final = last_line(output)
+    if output.get("ename") == "AssertionError":
+        return [final]
+    frames = [frame for chunk in output.get("traceback") or []
+              if (frame := student_frame(chunk, own_count, own_hidden))]
+    if frames and ANSI.sub("", frames[-1]).rstrip().endswith(final):     # a SyntaxError's frame ends with it
+        return frames
+    return frames + [final]
+
+
 class ReduceErrors(Enabled):
+    """Every error output as reduced_traceback leaves it. Runs before StripHiddenTests: the hidden
+    regions of the cell's source name the lines its frames must not show."""
+
     def preprocess_cell(self, cell, resources, index):
+        hidden = hidden_line_numbers(cell.source) if cell.cell_type == "code" else frozenset()
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                output.traceback = [last_line(output)]
+                output.traceback = reduced_traceback(output, cell.get("execution_count"), hidden)
         return cell, resources
 
 
 class AnnotateVerdicts(Enabled):
     """notes: {notebook stem: {grade_id: (kind, message)}} from verification: kind "error" for
-    points it took away, "diagnosis" for a cell both checks failed."""
+    points it took away (added as the cell's error), "diagnosis" for a cell both checks failed
+    (kept in resources["diagnoses"] for SummarizeResults: a box of its own on the page)."""
     notes = Dict({}).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        resources["diagnoses"] = {}
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -75,9 +135,35 @@ class AnnotateVerdicts(Enabled):
             cell.outputs.append({"output_type": "error", "ename": "AssertionError", "evalue": message,
                                  "traceback": [f"AssertionError: {message}"]})
         elif kind == "diagnosis":
-            cell.outputs.append({"output_type": "stream", "name": "stdout",
-                                 "text": f"Diagnosis, from the same checks on fresh random inputs: {message}\n"})
+            resources["diagnoses"][grade_id] = message
         return cell, resources
+
+
+class SummarizeResults(Enabled):
+    """Each graded cell's outcome (summary_page.outcome: function, points, result, message, diagnosis)
+    into resources["autograder_summary"] for the summary table, and into the cell's metadata
+    ("autograder", a key no notebook brings: cleared first) for its heading and diagnosis box.
+
+    cells: {notebook stem: {grade_id: result}}, the pipeline's per-cell results (ctx.cells); without
+    them, the outcome is read from the cell and nbgrader's grades (GetGrades)."""
+    cells = Dict({}).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        graded = resources.get("nbgrader", {})
+        results, diagnoses = self.cells.get(graded.get("notebook"), {}), resources.get("diagnoses", {})
+        rows, previous = [], None
+        for cell in nb.cells:
+            cell.metadata.pop("autograder", None)
+            nbgrader = cell.metadata.get("nbgrader", {})
+            if nbgrader.get("grade") or nbgrader.get("solution") or nbgrader.get("task"):
+                grade_id = nbgrader.get("grade_id")
+                found = summary_page.outcome(cell, previous, results.get(grade_id), diagnoses.get(grade_id, ""))
+                cell.metadata["autograder"] = found
+                if found["graded"]:
+                    rows.append(found)
+            previous = cell
+        resources["autograder_summary"] = summary_page.totals(rows, graded.get("late_penalty") or 0)
+        return nb, resources
 
 
 class Footer(Enabled):
@@ -97,12 +183,18 @@ UNCONFINED_NOTE = ("---\n*Graded with an **unconfined** kernel (`--allow-unconfi
 class FeedbackHTML(HTMLExporter):
     """nbconvert's HTMLExporter without its closing BeautifulSoup pass (alt texts and tab
     stops for images and outputs): a third of the feedback's cost, for nothing a feedback
-    page of text needs; and with its sanitizing always on, cleaning with sanitize.clean_html
-    (and SanitizeOutputs run here if the preprocessors did not)."""
+    page of text needs; with its sanitizing always on, cleaning with sanitize.clean_html
+    (and SanitizeOutputs run here if the preprocessors did not); and, with nbgrader's feedback
+    template, our page (summary_page.TEMPLATE, which extends it)."""
 
     def default_filters(self):
         yield from super().default_filters()
         yield ("clean_html", clean_html)
+
+    @default("raw_template")
+    def _summary_page(self):
+        """GenerateFeedback asks for nbgrader's "feedback" template: the page extends it."""
+        return summary_page.TEMPLATE if self.template_name == "feedback" else ""
 
     def _init_resources(self, resources):
         resources = super()._init_resources(resources)
@@ -126,8 +218,17 @@ class FeedbackHTML(HTMLExporter):
         return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
 
-PREPROCESSORS = [GetGrades, StripHiddenTests, ReduceErrors, AnnotateVerdicts, SanitizeOutputs, Footer,
-                 CSSHTMLHeaderPreprocessor]
+PREPROCESSORS = [GetGrades, ReduceErrors, StripHiddenTests, AnnotateVerdicts, SanitizeOutputs, Footer,
+                 SummarizeResults, CSSHTMLHeaderPreprocessor]
+
+
+def results_by_notebook(cells) -> dict:
+    """ctx.cells ("<stem>:<grade_id>" -> result) as {stem: {grade_id: result}}."""
+    grouped = {}
+    for key, result in cells.items():
+        stem, _, grade_id = key.partition(":")
+        grouped.setdefault(stem, {})[grade_id] = dict(result)
+    return grouped
 
 
 class Feedback:
@@ -135,6 +236,7 @@ class Feedback:
         config = copy.deepcopy(ctx.course.nbconfig)
         config.GenerateFeedback.preprocessors = PREPROCESSORS
         config.AnnotateVerdicts.notes = ctx.notes
+        config.SummarizeResults.cells = results_by_notebook(ctx.cells)
         config.Footer.text = UNCONFINED_NOTE if flags.UNCONFINED in ctx.flags else ""
         config.GenerateFeedback.exporter_class = FeedbackHTML
         coursedir = CourseDirectory(config=config)
