@@ -1,12 +1,13 @@
 """The untrusted half of outside verification: runs inside the sandbox, as a script.
 
-    python -I -S _sandbox_child.py BOX SITE_PACKAGES
+    python -I -S _sandbox_child.py BOX SITE_PACKAGES TREE_FD ARRAYS_FD
 
 It must import nothing from `autograder` (which is not reachable in the sandbox),
 only the standard library and NumPy. It reads BOX/job.json and BOX/cases.npz,
 executes the student's solution cells in a fresh namespace (each cell on its own,
 so one broken cell does not hide the rest), calls each graded function on a deep
-copy of each case and writes BOX/work/results.json and .npz (work/ is all it may write): plain data
+copy of each case and writes its results (JSON, then .npz) into the two descriptors the grader
+opened and passed to it: plain data
 only, no pickle. Everything this process writes is untrusted: the parent decodes
 it with `decode`/`load_arrays` below, which check every node, and judges it with
 its own NumPy and the reference solutions.
@@ -149,13 +150,23 @@ def read_regular(path, max_bytes):
     return data
 
 
-def load_arrays(path, max_bytes):
-    """The arrays of an .npz written by the other side, refusing pickles, compression and odd dtypes."""
-    data = io.BytesIO(read_regular(path, max_bytes))
+def read_open(file, max_bytes):
+    """At most max_bytes from the start of a file the reader opened itself (raises ValueError past that)."""
+    file.seek(0)
+    data = file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"more than {max_bytes} bytes")
+    return data
+
+
+def load_arrays(source, max_bytes):
+    """The arrays of an .npz written by the other side (a path, or its bytes), refusing pickles,
+    compression and odd dtypes."""
+    data = io.BytesIO(source if isinstance(source, bytes) else read_regular(source, max_bytes))
     with zipfile.ZipFile(data) as archive:
         for info in archive.infolist():
             if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
-                raise ValueError(f"{Path(path).name} holds an unexpected member {info.filename!r}")
+                raise ValueError(f"the arrays hold an unexpected member {info.filename!r}")
     with np.load(data, allow_pickle=False) as npz:
         arrays = {name: npz[name] for name in npz.files}
     for name, array in arrays.items():
@@ -164,11 +175,12 @@ def load_arrays(path, max_bytes):
     return arrays
 
 
-def save(box, stem, tree, arrays):
-    """Write stem.json and stem.npz into box; the .json last, so its presence means both are complete."""
-    np.savez(box / f"{stem}.npz", **arrays)
-    (box / f"{stem}.json.tmp").write_text(json.dumps(tree))
-    (box / f"{stem}.json.tmp").replace(box / f"{stem}.json")
+def save(tree_fd, arrays_fd, tree, arrays):
+    """Write the arrays, then the tree, into the descriptors the grader gave: a tree means both are complete."""
+    with os.fdopen(arrays_fd, "wb") as file:
+        np.savez(file, **arrays)
+    with os.fdopen(tree_fd, "w") as file:
+        file.write(json.dumps(tree))
 
 
 # ---------------------------------------------------------------- running the student's code (child only)
@@ -253,7 +265,7 @@ class Unimportable:
         return None
 
 
-def main(box):
+def main(box, tree_fd, arrays_fd):
     box = Path(box)
     sys.meta_path.insert(0, Unimportable())
     job = json.loads((box / "job.json").read_text())
@@ -265,8 +277,8 @@ def main(box):
     memory = any(e and e[0] == "MemoryError" for e in cell_errors) or any(
         o["error"] and o["error"][0] == "MemoryError" for c in checks.values() for o in c.get("cases", []))
     sys.stdout.flush()
-    save(box / "work", "results", {"cells": cell_errors, "checks": checks, "memory_error": memory}, arrays_out)
+    save(tree_fd, arrays_fd, {"cells": cell_errors, "checks": checks, "memory_error": memory}, arrays_out)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], int(sys.argv[3]), int(sys.argv[4]))

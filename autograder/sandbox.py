@@ -155,7 +155,7 @@ def clean_environment(home):
     return env
 
 
-def bubblewrap_command(command, box, readable, seccomp_fd, hidden=()):
+def bubblewrap_command(command, box, readable, seccomp_fd, hidden=(), disk_bytes=64 << 20):
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
             "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--ro-bind", "/usr", "/usr"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):    # merged /usr: these are symlinks
@@ -164,14 +164,16 @@ def bubblewrap_command(command, box, readable, seccomp_fd, hidden=()):
         elif os.path.isdir(top):
             args += ["--ro-bind", top, top]
     args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
-             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+             "--proc", "/proc", "--dev", "/dev", "--size", str(disk_bytes), "--tmpfs", "/tmp"]
     for path in readable:
         args += ["--ro-bind", str(path), str(path)]
     for path in hidden:    # an empty tmpfs over what must not be seen inside a readable directory
         args += ["--tmpfs", str(path)]
-    # The box is read-only (the child script, its job, the kit it imports); only work/ is writable.
-    args += ["--ro-bind", str(box), str(box), "--bind", str(box / "work"), str(box / "work"),
-             "--chdir", str(box / "work")]
+    # The box is read-only (the child script, its job, the kit it imports); what the child may write
+    # goes to two size-limited tmpfs (work/ and /tmp), gone with it: its results travel through the
+    # descriptors the grader opened (pass_fds), and the box's own root is read-only.
+    args += ["--ro-bind", str(box), str(box), "--size", str(disk_bytes), "--tmpfs", str(box / "work"),
+             "--remount-ro", "/", "--chdir", str(box / "work")]
     if seccomp_fd is not None:
         args += ["--seccomp", str(seccomp_fd)]
     return args + ["--", *command]
@@ -186,10 +188,11 @@ def seccomp_fd(program):
 
 # ---------------------------------------------------------------- running
 
-def run(command, box, *, readable, timeout_s, limits, isolation, hidden=()):
+def run(command, box, *, readable, timeout_s, limits, isolation, hidden=(), pass_fds=()):
     """Run `command` (an argv) with box/work as its working directory; stdout+stderr go to box/output.txt.
 
-    With bubblewrap only `readable` (read-only) and `box` (writable) are visible, minus `hidden`.
+    With bubblewrap only `readable` and `box` (read-only) and a tmpfs as box/work are visible, minus
+    `hidden`; `pass_fds` are descriptors the command inherits (where it writes what it sends back).
     """
     box = Path(box)
     (box / "work").mkdir(exist_ok=True)
@@ -198,7 +201,7 @@ def run(command, box, *, readable, timeout_s, limits, isolation, hidden=()):
     if isolation == BUBBLEWRAP:
         program = seccomp_program()
         fds = () if program is None else (seccomp_fd(program),)
-        argv = bubblewrap_command(command, box, readable, fds[0] if fds else None, hidden)
+        argv = bubblewrap_command(command, box, readable, fds[0] if fds else None, hidden, limits.file_bytes)
         preexec = functools.partial(set_limits, limits, cpu)
     else:
         argv = command
@@ -213,7 +216,8 @@ def run(command, box, *, readable, timeout_s, limits, isolation, hidden=()):
         try:
             process = subprocess.Popen(argv, cwd=box / "work", env=clean_environment(box / "work"),
                                        stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                                       start_new_session=True, preexec_fn=preexec, pass_fds=fds)
+                                       start_new_session=True, preexec_fn=preexec,
+                                       pass_fds=(*fds, *pass_fds))
         finally:
             for fd in fds:
                 os.close(fd)

@@ -25,6 +25,7 @@ them and judges them with Check.judge, using its own NumPy and the reference.
 """
 import ast
 import json
+import os
 import re
 import shutil
 import signal
@@ -102,9 +103,12 @@ def verify_notebook(notebook_path: Path, notebook_stem: str, *, seed: int, timeo
         write_job(box, cells, checks, cases)
         readable = sandbox.readable_paths(*interpreter())
         hidden = [PACKAGE] if any(PACKAGE.is_relative_to(path) for path in readable) else []
-        outcome = sandbox.run(child_command(box), box, readable=readable, hidden=hidden, timeout_s=timeout_s,
-                              limits=limits, isolation=mode)
-        return judge_outcome(box, outcome, checks, cases, timeout_s, limits)
+        # The child writes its results into descriptors opened here, never into a path it could relink.
+        with open(box / "results.json", "w+b") as tree, open(box / "results.npz", "w+b") as arrays:
+            outcome = sandbox.run(child_command(box, tree.fileno(), arrays.fileno()), box, readable=readable,
+                                  hidden=hidden, timeout_s=timeout_s, limits=limits, isolation=mode,
+                                  pass_fds=(tree.fileno(), arrays.fileno()))
+            return judge_outcome(outcome, (tree, arrays), checks, cases, timeout_s, limits)
     finally:
         shutil.rmtree(box, ignore_errors=True)
 
@@ -210,9 +214,9 @@ def interpreter():
     return str(python), str(Path(np.__file__).resolve().parent.parent)
 
 
-def child_command(box):
+def child_command(box, tree_fd, arrays_fd):
     python, site_packages = interpreter()
-    return [python, "-I", "-S", "-B", str(box / "child.py"), str(box), site_packages]
+    return [python, "-I", "-S", "-B", str(box / "child.py"), str(box), site_packages, str(tree_fd), str(arrays_fd)]
 
 
 def write_job(box, cells, checks, cases):
@@ -233,12 +237,12 @@ def failed(checks, flag, why, isolation="", output=""):
                         output)
 
 
-def judge_outcome(box, outcome, checks, cases, timeout_s, limits):
-    crash = run_failure(outcome, timeout_s, limits, finished=(box / "work" / "results.json").is_file())
+def judge_outcome(outcome, files, checks, cases, timeout_s, limits):
+    crash = run_failure(outcome, timeout_s, limits, finished=os.fstat(files[0].fileno()).st_size > 0)
     if crash:
         return failed(checks, *crash, outcome.isolation, outcome.output)
     try:
-        report = read_results(box, limits)
+        report = read_results(files, limits)
         results = {check.grade_id: decode_check(report["checks"][check.grade_id], len(cases[check.grade_id]),
                                                 report["arrays"]) for check in checks}
     except Exception as exc:   # the child is untrusted: anything malformed is its fault, never ours to raise
@@ -267,11 +271,12 @@ def run_failure(outcome, timeout_s, limits, finished):
     return None
 
 
-def read_results(box, limits):
-    report = json.loads(wire.read_regular(box / "work" / "results.json", MAX_RESULT_JSON_BYTES))
+def read_results(files, limits):
+    tree, arrays = files
+    report = json.loads(wire.read_open(tree, MAX_RESULT_JSON_BYTES))
     if not isinstance(report, dict) or not isinstance(report.get("checks"), dict):
         raise ValueError("results.json has the wrong layout")
-    report["arrays"] = wire.load_arrays(box / "work" / "results.npz", limits.file_bytes)
+    report["arrays"] = wire.load_arrays(wire.read_open(arrays, limits.file_bytes), limits.file_bytes)
     return report
 
 

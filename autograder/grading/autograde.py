@@ -43,6 +43,12 @@ class ResilientExecute(Execute):
     and keeps what the cells before them earned.
     """
 
+    async def async_start_new_kernel_client(self):
+        client = await super().async_start_new_kernel_client()
+        if isinstance(self.km, ConfinedKernelManager):
+            self.km.seal()          # the kernel has its sockets: nothing more may be created beside them
+        return client
+
     def preprocess(self, nb, resources=None, km=None):
         try:
             return super().preprocess(nb, resources, km)
@@ -98,7 +104,7 @@ class Autograde:
         config, student = ctx.config, ctx.job.student_id
         grading = ctx.course.root / "kernel" / student
         write_grading_folder(grading, kernel_cases(set(ctx.staged), student_seed(config.seed, "kernel:" + student)))
-        sockets = ctx.course.sockets / student
+        sockets = ctx.course.sockets / "s"   # one student at a time per worker; Unix socket paths are short
         sockets.mkdir(parents=True, exist_ok=True)
         extra = {name: os.environ[name] for name in KERNEL_VARIABLES if name in os.environ}
         return {"mode": config.confinement, "grading_dir": str(grading), "sockets_root": str(sockets),

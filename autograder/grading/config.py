@@ -27,6 +27,7 @@ class GradingConfig:
     confinement: str = BUBBLEWRAP            # or "unconfined", only when the grader accepts it explicitly
     kernel_limits: KernelLimits = field(default_factory=KernelLimits)
     grader_state: str = ""                   # fingerprint.integrity at the start of the run, set by the run
+    scratch: str = ""                        # the run's short-pathed folder for kernel sockets, set by the run
 
     @property
     def record(self) -> Path:

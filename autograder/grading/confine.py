@@ -28,6 +28,7 @@ import os
 import pwd
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -138,6 +139,9 @@ class ConfinedKernelManager(AsyncKernelManager):
                                    fds[0] if fds else None, Path(self.fonts) if self.fonts else None)
             kw.update(env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, pass_fds=fds,
                       preexec_fn=lambda: set_limits(limits))
+        # Never the worker's own streams (its log holds other students' output): the kernel's
+        # output reaches nbclient over its sockets anyway.
+        kw.update(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         else:
             argv = list(kernel_cmd)
             drop = nobody_can_run(kernel_cmd[0])
@@ -149,6 +153,16 @@ class ConfinedKernelManager(AsyncKernelManager):
         finally:
             for fd in fds:
                 os.close(fd)
+
+    def seal(self):
+        """Once the kernel has made its sockets, it may create nothing more in their folder, which
+        lies on the grader's disk: the folder goes to another owner, read-only. (As root only:
+        otherwise the kernel's uid outside the box owns the folder and could undo it; the
+        per-file size limit then bounds each file, not their number: docs/threat-model.md.)"""
+        if os.geteuid() == 0:
+            uid, gid = nobody()
+            os.chown(self.sockets, uid, gid)
+            os.chmod(self.sockets, 0o555)
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
@@ -189,7 +203,8 @@ def bubblewrap_argv(kernel_cmd, cwd: Path, sockets: Path, grading: Path, env: di
             args += ["--ro-bind", str(entry), str(cwd / entry.name)]
     if fonts:
         args += ["--dir", env["MPLCONFIGDIR"], "--ro-bind", str(fonts), f"{env['MPLCONFIGDIR']}/{fonts.name}"]
-    args += ["--chdir", str(cwd), "--clearenv"]
+    # The box's own root (where bubblewrap made the mount points) is read-only: writes go to the two tmpfs.
+    args += ["--remount-ro", "/", "--chdir", str(cwd), "--clearenv"]
     for name, value in sorted(env.items()):
         args += ["--setenv", name, value]
     if seccomp_fd is not None:

@@ -50,7 +50,8 @@ class WorkerCourse:
         self.db = self.root / "gradebook.db"
         self.nbconfig = nbgrader_config(config, self.root)
         # Kernel sockets: a short path (Unix socket names are limited to 107 bytes), private to this worker.
-        self.sockets = Path(tempfile.mkdtemp(prefix=f"autograder-{os.getpid()}-"))
+        # (inside the run's scratch folder, which the run removes even if this worker is killed)
+        self.sockets = Path(tempfile.mkdtemp(prefix=f"w{os.getpid()}-", dir=config.scratch or None))
         multiprocessing.util.Finalize(self, shutil.rmtree, args=(self.sockets, True), exitpriority=10)
         self.fonts = font_cache(config.work / "matplotlib")
 

@@ -11,6 +11,7 @@ import functools
 import os
 import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +65,8 @@ class Prepare:
 
     def __call__(self, run):
         run.template = record.prepare(run.config)
-        run.config = dataclasses.replace(run.config, grader_state=integrity(run.config))
+        run.config = dataclasses.replace(run.config, grader_state=integrity(run.config),
+                                         scratch=tempfile.mkdtemp(prefix="autograder-run-"))
         for log in run.config.work.glob("worker-*.log"):       # keep the logs of the latest run only
             log.unlink(missing_ok=True)
         run.cell_keys = gradebook.assignment_cells(run.template, run.config.assignment)
@@ -147,6 +149,10 @@ def run_class(run: ClassRun):
     started = time.monotonic()
     quiet_warnings()
     os.environ["PATH"] = record.tool_env()["PATH"]
-    for step in RUN_STEPS:
-        step()(run)
+    try:
+        for step in RUN_STEPS:
+            step()(run)
+    finally:    # kernel sockets, and whatever a worker stopped mid-student left there
+        if run.config.scratch:
+            shutil.rmtree(run.config.scratch, ignore_errors=True)
     return run.ordered, len(run.jobs), time.monotonic() - started

@@ -1,4 +1,4 @@
-# Fills the machine from the kernel past its --kernel-disk limit (256 MiB per tmpfs): 384 MiB in 32 MiB files into its socket folder (bound read-write from the host's /tmp, on the host's disk) and into the box's root (a tmpfs without a size, in the host's memory); NOT stopped: only RLIMIT_FSIZE (per file) applies there (known gaps, see the xfail tests; the files are removed here and with the box).
+# Tries to fill the machine from the kernel past its --kernel-disk limit (256 MiB per tmpfs): 384 MiB in 32 MiB files into its socket folder (on the host's disk: sealed, read-only and another owner's, once the kernel has its sockets) and into the box's root (read-only: --remount-ro /); stopped.
 # %%
 import errno
 import json

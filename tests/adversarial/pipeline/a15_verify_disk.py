@@ -1,4 +1,4 @@
-# Fills the disk and memory from the outside verification's box, whose work/ folder is on the host's disk and whose /tmp and root are tmpfs without a size: 384 MiB in 32 MiB files into each (more than the 256 MiB a kernel may write); NOT stopped in verification: only RLIMIT_FSIZE (per file) applies there (a known gap, see the xfail test; the files are removed here and with the box).
+# Tries to fill the disk and memory from the outside verification's box: 384 MiB in 32 MiB files into its work/ folder, /tmp and / (more than the 256 MiB a kernel may write); stopped: work/ and /tmp are tmpfs with --size, / is read-only.
 # where: solution
 # %%
 import errno

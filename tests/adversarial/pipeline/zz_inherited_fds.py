@@ -1,4 +1,4 @@
-# Reopens, through /proc/self/fd, the host files the kernel inherited (its stdout and stderr: the worker's log, OUT/.work/worker-<pid>.log) to read what earlier students' kernels wrote there and to write into it; NOT stopped: bubblewrap passes the worker's stdout/stderr to the kernel (a known gap, see the xfail test).
+# Reopens, through /proc/self/fd, whatever host files the kernel inherited, hoping for the worker's log (other students' output); stopped: the kernel's stdin, stdout and stderr are /dev/null.
 # %%
 import json
 import os

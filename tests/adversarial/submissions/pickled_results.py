@@ -1,12 +1,16 @@
-# Overwrites the results file on exit with a pickle that would run code in the
-# grader if it were ever unpickled.
+# Overwrites its results on exit, through a copy of the descriptor the grader gave for them,
+# with a pickle that would run code in the grader if it were ever unpickled.
 # notebook: 01_linear_regression
 # flags: invalid result
 # %%
 import atexit
+import io
 import os
+import sys
 
 import numpy as np
+
+ARRAYS = os.dup(int(sys.argv[4]))      # the grader's descriptor for the results' arrays
 
 
 class Payload:
@@ -15,7 +19,10 @@ class Payload:
 
 
 def overwrite():
-    np.savez("results.npz", a0=np.array([Payload()], dtype=object))
+    buffer = io.BytesIO()
+    np.savez(buffer, a0=np.array([Payload()], dtype=object))
+    os.lseek(ARRAYS, 0, os.SEEK_SET)
+    os.write(ARRAYS, buffer.getvalue())
 
 
 atexit.register(overwrite)

@@ -1,4 +1,4 @@
-# Writes a file into its socket folder (the host folder a kernel may write), then outlasts the student timeout with cells that each run to the cell timeout, so that its worker is killed mid-notebook; the worker is killed with everything it started, but its socket folder under the system's /tmp, with the file, is NOT removed (a known gap, see the xfail test).
+# Writes a file into its socket folder, then outlasts the student timeout with cells that each run to the cell timeout, so that its worker is killed mid-notebook; the worker is killed with everything it started, and the run removes its scratch folder (sockets included) even so.
 # outcome: stopped
 # %%
 import os
