@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 ASSIGNMENT := ch02_fundamentals
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: test grade release lab bench clean env
+.PHONY: test grade release lab student instructor bench clean env
 
 env: $(STAMP)
 
@@ -38,8 +38,21 @@ grade: $(STAMP)
 release: $(STAMP)
 	$(BIN)/python -m autograder release $(ASSIGNMENT)
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+# JupyterLab. `make lab` (= `make student`) serves workspace/, the student's own copy of each
+# released assignment (created on first use, never overwritten: a changed release is put beside
+# it); `make instructor` serves the course root, with the formgrader. Both print the URL to open
+# (it holds the login token). LAB_ARGS passes more options, e.g. LAB_ARGS=--no-browser.
+PORT ?= 8888
+IP ?= 127.0.0.1
+LAB_ARGS ?=
+
+lab: student
+
+student: $(STAMP)
+	$(BIN)/python -m autograder.lab student --port $(PORT) --ip $(IP) $(LAB_ARGS)
+
+instructor: $(STAMP)
+	$(BIN)/python -m autograder.lab instructor --port $(PORT) --ip $(IP) $(LAB_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m autograder.bench

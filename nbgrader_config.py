@@ -33,3 +33,8 @@ c.ClearSolutions.code_stub = {
     "python": "# YOUR CODE HERE\nraise NotImplementedError()",
 }
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# nbgrader's exchange (the formgrader's Release and Collect, the lab's Assignment List) is a
+# folder of this course, git-ignored; `make lab` and `make instructor` create it when missing.
+c.Exchange.root = os.path.join(here, "exchange")
+c.Exchange.cache = os.path.join(here, "exchange", ".cache")

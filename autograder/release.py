@@ -1,8 +1,16 @@
 """Release an assignment: source/ -> notebooks/ (student stubs) and solutions/ (executed).
 
-nbgrader does both conversions; this adds the one step it cannot do: its file
-walk does not follow the `coursekit` link in source/<assignment>/, so the kit is
-copied into both outputs as real files.
+The kit every assignment ships (data loading, visible-test checks) is written once, in
+autograder/coursekit/, and lives in source/<assignment>/coursekit/ as a real copy: nbgrader's
+file walk drops a symlinked folder, and the formgrader's Generate, `nbgrader
+generate_assignment` and nbgrader's autograde (which copies the source's files over a
+submission) all read source/. `make release` first refreshes that copy from the package (it
+replaces a symlink left from older checkouts, and refuses to overwrite a copy edited after the
+package's kit, so such an edit is moved to autograder/coursekit/ rather than lost), then lets
+nbgrader do both conversions and puts the package's kit into both outputs.
+
+Students never work in notebooks/: `make lab` gives them copies in workspace/ (autograder.lab),
+so a release may regenerate notebooks/ at any time.
 """
 import argparse
 import os
@@ -27,9 +35,57 @@ def nbgrader(*args, root=COURSE_ROOT, cwd=COURSE_ROOT):
     return done
 
 
+KIT_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
+
+
+def kit_files(folder):
+    """Relative paths of the kit's files under `folder` (caches left out)."""
+    return sorted(p.relative_to(folder) for p in Path(folder).rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+
+
 def copy_kit(destination):
+    destination = Path(destination)
+    if destination.is_symlink() or destination.is_file():
+        destination.unlink()
     shutil.rmtree(destination, ignore_errors=True)
-    shutil.copytree(KIT, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(KIT, destination, ignore=KIT_IGNORE)
+
+
+def kit_differences(folder):
+    """Files that differ between `folder` and the package's kit: [(relative path, newer side)]."""
+    differences = []
+    for relative in sorted(set(kit_files(KIT)) | set(kit_files(folder))):
+        ours, theirs = KIT / relative, Path(folder) / relative
+        if not (ours.is_file() and theirs.is_file() and ours.read_bytes() == theirs.read_bytes()):
+            newer = "source" if theirs.is_file() and (not ours.is_file()
+                                                    or theirs.stat().st_mtime > ours.stat().st_mtime) else "package"
+            differences.append((relative, newer))
+    return differences
+
+
+def sync_source_kit(assignment, root=COURSE_ROOT):
+    """Make root/source/<assignment>/coursekit a real copy of autograder/coursekit.
+
+    Returns what changed, or raises RuntimeError if the source's copy holds an edit newer than
+    the package's kit (it would be lost: make it in autograder/coursekit/ instead).
+    """
+    target = Path(root, "source", assignment, "coursekit")
+    if target.is_symlink() or not target.exists():
+        copy_kit(target)
+        return [f"source/{assignment}/coursekit is now a copy of autograder/coursekit"]
+    differences = kit_differences(target)
+    edited = [str(relative) for relative, newer in differences if newer == "source"]
+    if edited:
+        raise RuntimeError(
+            f"source/{assignment}/coursekit/ has changes newer than autograder/coursekit/ ({', '.join(edited)}): "
+            "the kit is edited in autograder/coursekit/ (the grader and the tests import it from there). "
+            f"Move the change there, then run `make release` again.")
+    if differences:
+        copy_kit(target)
+        return [f"source/{assignment}/coursekit updated from autograder/coursekit: "
+                + ", ".join(str(relative) for relative, _ in differences)]
+    return []
 
 
 def release(assignment, root=COURSE_ROOT):
@@ -50,6 +106,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not (COURSE_ROOT / "source" / args.assignment).is_dir():
         parser.error(f"no assignment source/{args.assignment}")
+    try:
+        for line in sync_source_kit(args.assignment):
+            print(line)
+    except RuntimeError as error:
+        parser.exit(1, f"{error}\n")
     release(args.assignment)
-    print(f"released notebooks/{args.assignment} and solutions/{args.assignment}")
+    print(f"released notebooks/{args.assignment} and solutions/{args.assignment}; students' copies in "
+          f"workspace/ are untouched (`make lab` offers a changed release beside them)")
     return 0
