@@ -139,15 +139,15 @@ class ConfinedKernelManager(AsyncKernelManager):
                                    fds[0] if fds else None, Path(self.fonts) if self.fonts else None)
             kw.update(env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, pass_fds=fds,
                       preexec_fn=lambda: set_limits(limits))
-        # Never the worker's own streams (its log holds other students' output): the kernel's
-        # output reaches nbclient over its sockets anyway.
-        kw.update(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         else:
             argv = list(kernel_cmd)
             drop = nobody_can_run(kernel_cmd[0])
             kw.update(env=env, preexec_fn=unconfined_preexec(limits, drop))
             if drop:
                 kernel_folder_for_nobody(cwd, self.sockets)
+        # Never the worker's own streams (its log holds other students' output): the kernel's
+        # output reaches nbclient over its sockets anyway.
+        kw.update(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             return await super()._async_launch_kernel(argv, **kw)
         finally:
