@@ -2,8 +2,9 @@
 
     .venv/bin/python examples/build.py [--release-dir notebooks/ch02_fundamentals]
 
-Each example is the released stub notebooks with their solution cells filled in (and,
-for a few, something extra: a broken file, a cell of its own). EXPECTED below is what
+Each example is the released stub notebooks with their solution cells filled in (part 2's
+cell for the part-1 functions too, with the student's own part-1 answers; and, for a few,
+something extra: a broken file, a cell of its own). EXPECTED below is what
 grading each one must give, cell by cell; tests/test_grading_examples.py checks it
 against one run of the pipeline. Rerun this script whenever the notebooks change and
 commit the result: `make grade` uses the committed submissions as they are.
@@ -110,6 +111,20 @@ def predict(X, weights):
     hidden = sigmoid(np.dot(X, weights["W1"]) + weights["B1"])
     return np.dot(hidden, weights["W2"]) + weights["B2"]
 ''',
+    (NET, "net_part1_functions"): '''import numpy as np
+
+
+def update_weights(weights, grads, learning_rate):
+    return {key: weights[key] - learning_rate * grads[key] for key in weights}
+
+
+def mae(preds, actuals):
+    return float(np.mean(np.abs(preds - actuals)))
+
+
+def rmse(preds, actuals):
+    return float(np.sqrt(np.mean((preds - actuals) ** 2)))
+''',
     (NET, "q_no_sigmoid"): "Without the sigmoid, P = X W1 W2 + (B1 W2 + B2): a product of matrices is one matrix, "
                            "so the network collapses to linear regression with W = W1 W2 and gains nothing.",
     (NET, "q_zero_init"): "With all weights zero every hidden unit computes the same value and receives the same "
@@ -215,6 +230,27 @@ def loss_gradients(forward_info, weights):
 
 def predict(X, weights):
     return forward_loss(X, np.zeros((len(X), 1)), weights)[0]["P"]
+''',
+    (NET, "net_part1_functions"): '''import numpy as np
+
+
+def update_weights(weights, grads, learning_rate):
+    stepped = {}
+    for name, value in weights.items():
+        stepped[name] = value - grads[name] * learning_rate
+    return stepped
+
+
+def _misses(preds, actuals):
+    return np.asarray(preds, dtype=float) - np.asarray(actuals, dtype=float)
+
+
+def mae(preds, actuals):
+    return float(np.abs(_misses(preds, actuals)).mean())
+
+
+def rmse(preds, actuals):
+    return float(np.sqrt(np.square(_misses(preds, actuals)).mean()))
 ''',
     (NET, "q_no_sigmoid"): "It would be linear regression again: two linear maps in a row are one linear map.",
     (NET, "q_zero_init"): "Zero weights make all hidden units identical, with identical gradients, so they never "

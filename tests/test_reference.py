@@ -1,5 +1,14 @@
 """Reference solutions: the book's numbers, and gradients against an independent oracle.
 
+Provenance of the figures (docs/chapter2-results.md):
+- the printed book (Weidman 2019, ch. 2) used the Boston data as scikit-learn shipped them before
+  version 0.20, with one wrong CRIM value (scikit-learn issue #10801), and, for the network, a B1
+  gradient collapsed over the hidden units: `book_split(pre_020=True)` with that gradient reproduces
+  every printed figure;
+- the book's official notebook, re-run on the corrected data (2019), gives the corrected-data figures
+  of the same protocol;
+- this course's network uses the correct, per-unit B1 gradient.
+
 The oracle tolerance is 1e-5, elementwise: centred differences with h = 1e-5 reach
 about 1e-6 on entries near 1e-4, while every common slip is off by 0.3 or more.
 """
@@ -8,8 +17,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from sklearn.linear_model import LinearRegression
 
+from autograder.coursekit import handcases
 from autograder.coursekit.checks import numerical_gradient, relative_error
-from autograder.coursekit.data import book_split
+from autograder.coursekit.data import PRE_020_DIFFERENCE, book_split, load_boston
 from autograder.reference import linear_regression as lin
 from autograder.reference import mistakes
 from autograder.reference import neural_network as net
@@ -22,30 +32,135 @@ def data():
     return book_split()
 
 
-def test_linear_regression_reproduces_the_book(data):
+@pytest.fixture(scope="module")
+def printed_data():
+    return book_split(pre_020=True)
+
+
+def scores(model, preds, y):
+    return round(model.mae(preds, y), 4), round(model.rmse(preds, y), 4)
+
+
+def collapsed_b1(info, weights):
+    """The book's B1 gradient: summed over the batch and over the hidden units."""
+    return next(wrong for name, _, wrong in mistakes.network_mistakes(info, weights) if name == "B1 collapsed")
+
+
+# ---------------------------------------------------------------- corrected data (scikit-learn >= 0.20)
+
+def test_linear_regression_gives_the_official_notebooks_corrected_data_figures(data):
     weights, _ = training.train_book_model(lin)
-    preds = lin.predict(data.X_test, weights)
-    assert (round(lin.mae(preds, data.y_test), 4), round(lin.rmse(preds, data.y_test), 4)) == (3.5644, 5.0497)
+    assert scores(lin, lin.predict(data.X_test, weights), data.y_test) == (3.5644, 5.0497)
 
 
-def test_scikit_learn_gives_the_books_comparison(data):
+def test_scikit_learn_gives_the_official_notebooks_corrected_data_figures(data):
     preds = LinearRegression().fit(data.X_train, data.y_train).predict(data.X_test)
-    assert (round(lin.mae(preds, data.y_test), 4), round(lin.rmse(preds, data.y_test), 4)) == (3.5671, 5.0476)
+    assert scores(lin, preds, data.y_test) == (3.5671, 5.0476)
 
 
-def test_network_with_per_unit_bias_gradient(data):
+def test_network_with_per_unit_bias_gradient_gives_the_courses_figures(data):
     weights, _ = training.train_book_model(net)
-    preds = net.predict(data.X_test, weights)
-    assert (round(net.mae(preds, data.y_test), 4), round(net.rmse(preds, data.y_test), 4)) == (2.5409, 3.9517)
+    assert scores(net, net.predict(data.X_test, weights), data.y_test) == (2.5409, 3.9517)
 
 
-def test_collapsed_b1_gradient_reproduces_the_books_printed_network(data, monkeypatch):
-    def collapsed(info, weights):
-        return next(wrong for name, _, wrong in mistakes.network_mistakes(info, weights) if name == "B1 collapsed")
-    monkeypatch.setattr(net, "loss_gradients", collapsed)
+def test_collapsed_b1_gradient_gives_the_official_notebooks_corrected_data_network(data, monkeypatch):
+    monkeypatch.setattr(net, "loss_gradients", collapsed_b1)
     weights, _ = training.train_book_model(net)
-    preds = net.predict(data.X_test, weights)
-    assert (round(net.mae(preds, data.y_test), 4), round(net.rmse(preds, data.y_test), 4)) == (2.5951, 3.8851)
+    assert scores(net, net.predict(data.X_test, weights), data.y_test) == (2.5951, 3.8851)
+
+
+# ---------------------------------------------------------------- pre-0.20 data: the printed book
+
+def test_the_two_data_versions_differ_in_one_crim_value():
+    corrected, _, _ = load_boston()
+    before, target, _ = load_boston(pre_020=True)
+    row, column, old, new = PRE_020_DIFFERENCE
+    assert (row, column, old, new) == (445, 0, 0.6718, 10.6718)
+    assert np.argwhere(corrected != before).tolist() == [[row, column]]
+    assert before[row, column] == old and corrected[row, column] == new
+    assert np.array_equal(target, load_boston()[1])
+
+
+def test_linear_regression_on_pre_020_data_reproduces_the_printed_rmse(printed_data):
+    weights, _ = training.train_book_model(lin, pre_020=True)
+    preds = lin.predict(printed_data.X_test, weights)
+    assert scores(lin, preds, printed_data.y_test) == (3.5643, 5.0508)   # printed: RMSE 5.0508
+    assert round(float(printed_data.y_test.mean()), 4) == 22.0776
+    assert f"{lin.rmse(preds, printed_data.y_test) / printed_data.y_test.mean():.1%}" == "22.9%"
+
+
+def test_scikit_learn_on_pre_020_data_reproduces_the_printed_figures(printed_data):
+    preds = LinearRegression().fit(printed_data.X_train, printed_data.y_train).predict(printed_data.X_test)
+    assert scores(lin, preds, printed_data.y_test) == (3.5666, 5.0482)   # printed: 3.5666 / 5.0482
+
+
+def test_collapsed_b1_gradient_on_pre_020_data_reproduces_the_printed_network(printed_data, monkeypatch):
+    monkeypatch.setattr(net, "loss_gradients", collapsed_b1)
+    weights, _ = training.train_book_model(net, pre_020=True)
+    assert scores(net, net.predict(printed_data.X_test, weights), printed_data.y_test) == (2.5289, 3.6775)
+
+
+def test_per_unit_b1_gradient_on_pre_020_data(printed_data):
+    weights, _ = training.train_book_model(net, pre_020=True)
+    assert scores(net, net.predict(printed_data.X_test, weights), printed_data.y_test) == (2.5262, 3.9707)
+
+
+# ---------------------------------------------------------------- the visible tests' hand cases
+
+def assert_same(got, want):
+    assert sorted(got) == sorted(want)
+    for key in want:
+        assert np.shape(got[key]) == np.shape(want[key]) and np.allclose(got[key], want[key], rtol=1e-12), key
+
+
+def differs(wrong, right):
+    return any(np.shape(wrong[key]) != np.shape(right[key]) or not np.allclose(wrong[key], right[key], rtol=1e-7)
+               for key in right)
+
+
+def test_linear_hand_case_is_the_references_and_separates_every_slip():
+    info, weights, expected = handcases.linear_gradient_case()
+    loss, recomputed = lin.forward_linear_regression(info["X"], info["y"], weights)
+    assert_same(recomputed, info)
+    assert_same(lin.loss_gradients(info, weights), expected)
+    wrongs = [wrong for _, _, wrong in mistakes.linear_mistakes(info, weights)]
+    assert wrongs and all(differs(wrong, expected) for wrong in wrongs)
+    assert all(differs(a, b) for i, a in enumerate(wrongs) for b in wrongs[i + 1:])   # and tell each other apart
+
+
+def test_network_hand_cases_are_the_references_and_separate_every_slip():
+    X, y, weights, expected = handcases.network_forward_case()
+    info, mse = net.forward_loss(X, y, weights)
+    assert_same({key: info[key] for key in ("M1", "N1", "O1", "M2", "P")},
+                {key: expected[key] for key in ("M1", "N1", "O1", "M2", "P")})
+    assert np.isclose(mse, expected["mse"]) and np.allclose(net.predict(X, weights), expected["P"])
+
+    info, weights, expected = handcases.network_gradient_case()
+    recomputed, _ = net.forward_loss(info["X"], info["y"], weights)
+    assert_same(recomputed, info)
+    assert np.all(np.abs(info["N1"]) > 1)   # away from 0, where sigma(x)(1 - x) would be a factor 2
+    assert_same(net.loss_gradients(info, weights), expected)
+    wrongs = [wrong for _, _, wrong in mistakes.network_mistakes(info, weights)]
+    assert len(wrongs) >= 8 and all(differs(wrong, expected) for wrong in wrongs)
+    assert all(differs(a, b) for i, a in enumerate(wrongs) for b in wrongs[i + 1:])
+
+
+def test_hand_cases_are_fresh_each_call():
+    first, _, _ = handcases.network_gradient_case()
+    first["X"][0, 0] = 99.0
+    assert handcases.network_gradient_case()[0]["X"][0, 0] == 1.0
+
+
+def test_part_one_report(capsys):
+    assert handcases.report_part_one({"update_weights": lin.update_weights, "mae": lin.mae, "rmse": lin.rmse}) == []
+    assert "ready to train" in capsys.readouterr().out
+
+    def stub(*args):
+        raise NotImplementedError()
+    missing = handcases.report_part_one({"update_weights": stub, "mae": lambda p, a: 0.0})
+    assert missing == ["update_weights", "mae", "rmse"]
+    out = capsys.readouterr().out
+    assert "still the stub" in out and "where part 1's test wants 1.0000" in out and "not defined" in out
 
 
 def sse_gradients(forward, X, y, weights, loss_index):
