@@ -43,11 +43,21 @@ class ResilientExecute(Execute):
     and keeps what the cells before them earned.
     """
 
+    # nbclient's sync setup_kernel calls start_new_kernel_client, bound to the base class's
+    # coroutine; the async path calls the coroutine: seal the box's socket folder on both.
+    def start_new_kernel_client(self):
+        client = super().start_new_kernel_client()
+        self.seal()
+        return client
+
     async def async_start_new_kernel_client(self):
         client = await super().async_start_new_kernel_client()
+        self.seal()
+        return client
+
+    def seal(self):
         if isinstance(self.km, ConfinedKernelManager):
             self.km.seal()          # the kernel has its sockets: nothing more may be created beside them
-        return client
 
     def preprocess(self, nb, resources=None, km=None):
         try:

@@ -27,7 +27,7 @@ SEE = {"uid": os.getuid(), "gid": os.getgid(), "euid": os.geteuid(), "cwd": os.g
        "students autograded": sorted(os.path.basename(p) for p in glob.glob("__OUT__/.work/worker-*/autograded/*")),
        "students submitted": sorted(os.path.basename(p) for p in glob.glob("__OUT__/.work/worker-*/submitted/*")),
        "grading folders": sorted(os.path.basename(p) for p in glob.glob("__OUT__/.work/worker-*/kernel/*")),
-       "socket folders": sorted(os.path.basename(p) for p in glob.glob("/tmp/autograder-*/*")),
+       "socket folders": sorted(glob.glob("/tmp/autograder-run-*/w*/*/k*")),
        "mounts": [line.split()[4] for line in open("/proc/self/mountinfo")]}
 print("SEES", json.dumps(SEE))
 print("ATTACK-DONE")
