@@ -27,6 +27,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env tests source
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg solutions
+	@$(BIN)/python -c "from autograder.grading import confine; print('grading kernel tested:', \
+		'confined (bubblewrap)' if confine.available() else \
+		'UNCONFINED only: bubblewrap is missing here, so the confined-kernel tests skipped')"
 
 # The bundled examples are our own, so they may be graded where bubblewrap cannot confine the
 # kernel (--allow-unconfined; where bubblewrap works it is used anyway). Never pass that

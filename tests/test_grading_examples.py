@@ -89,6 +89,29 @@ TOLD_WHY = {
 }
 
 
+def check_report(out, rows):
+    """The class report counts what grades.csv and the results say: every student once per exercise,
+    every failed exercise under exactly one diagnosis or "unexplained" (issue 14)."""
+    assert (out / "report" / "index.html").is_file()
+    with open(out / "report" / "exercises.csv", newline="") as handle:
+        exercises = list(csv.DictReader(handle))
+    with open(out / "report" / "diagnoses.csv", newline="") as handle:
+        diagnoses = list(csv.DictReader(handle))
+    autograded = [c for c in next(iter(rows.values())) if ":" in c and not c.split(":")[1].startswith("q_")]
+    assert sorted(f"{e['notebook']}:{e['grade_id']}" for e in exercises) == sorted(autograded)
+    for exercise in exercises:
+        column = f"{exercise['notebook']}:{exercise['grade_id']}"
+        counts = [int(exercise[k]) for k in ("passed", "failed", "not_attempted", "flagged")]
+        assert int(exercise["students"]) == sum(counts) == len(rows), exercise
+        full = sum(1 for row in rows.values() if row[column] and float(row[column]) == float(exercise["max_score"]))
+        assert int(exercise["passed"]) == full, (column, exercise, full)
+        named = sum(int(d["students"]) for d in diagnoses
+                    if (d["notebook"], d["grade_id"]) == (exercise["notebook"], exercise["grade_id"]))
+        assert named == int(exercise["failed"]), (column, exercise, named)
+    for student in ("s03_missing_factor_2", "s07_bias_not_summed", "s08_b1_collapsed"):
+        assert any(student in d["student_ids"].split("; ") for d in diagnoses if d["diagnosis"] != "unexplained")
+
+
 def check_feedback(out):
     pages = sorted((out / "feedback").rglob("*.html"))
     assert len(pages) >= 2 * len(EXPECTED) - 1          # every valid notebook has a page
@@ -158,6 +181,7 @@ def test_bundled_examples(tmp_path):
         if expected["flags"]:
             assert student in summary                 # the summary names each flagged student
     check_feedback(out)
+    check_report(out, rows)
     check_nbgrader_record(out, rows)
     check_same_as_plain_nbgrader(out, tmp_path)
 
