@@ -78,20 +78,26 @@ class Verification(Mapping):
         return not self.flags and all(v.passed for v in self.verdicts.values())
 
 
-def checks_for(notebook_stem):
-    checks = [check for check in CHECKS.values() if check.notebook == notebook_stem]
+def checks_for(notebook_stem, assignment=None):
+    """The Checks of one notebook; without `assignment` its stem must name one notebook of the course."""
+    checks = [check for check in CHECKS.values() if check.notebook == notebook_stem
+              and assignment in (None, check.assignment)]
     if not checks:
-        raise ValueError(f"no graded functions for notebook {notebook_stem!r}")
+        raise ValueError(f"no graded functions for notebook {notebook_stem!r}"
+                         + (f" of {assignment}" if assignment else ""))
+    if len({check.assignment for check in checks}) > 1:
+        raise ValueError(f"notebook {notebook_stem!r} is in several assignments: say which")
     return checks
 
 
 def verify_notebook(notebook_path: Path, notebook_stem: str, *, seed: int, timeout_s: float = 60,
-                    limits: sandbox.Limits | None = None, isolation: str = "auto") -> Verification:
+                    limits: sandbox.Limits | None = None, isolation: str = "auto",
+                    assignment: str | None = None) -> Verification:
     """Verdicts for every Check of `notebook_stem`, from running the notebook's solutions in a sandbox.
 
     isolation: "auto" (bubblewrap where it works, else rlimits), "bubblewrap" or "rlimits".
     """
-    checks = checks_for(notebook_stem)
+    checks = checks_for(notebook_stem, assignment)
     limits = limits or sandbox.Limits()
     cells = solution_code(notebook_path, {check.function for check in checks})
     if cells is None:

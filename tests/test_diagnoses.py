@@ -1,6 +1,6 @@
 """Each common mistake, written as a student would write it, is caught and named.
 
-The buggy functions here are written independently of reference/mistakes.py, so
+The buggy functions here are written independently of the mistakes.py catalogue, so
 a catalogue entry that drifts from the slip it describes fails these tests.
 """
 import numpy as np
@@ -8,8 +8,8 @@ import pytest
 
 from autograder.coursekit.checks import check_gradient, describe_mismatch
 from autograder.hidden import run_hidden_test
-from autograder.reference import linear_regression as lin
-from autograder.reference import neural_network as net
+from autograder.assignments.ch02_fundamentals.reference import linear_regression as lin
+from autograder.assignments.ch02_fundamentals.reference import neural_network as net
 
 
 def sig(x):

@@ -43,15 +43,15 @@ def notebook(solution):
 
 
 def test_honest_students_are_not_flagged_errors_of_ours_cost_nothing_and_cheats_are_caught(tmp_path):
-    (tmp_path / "course" / "source" / "tiny").mkdir(parents=True)
-    nbformat.write(notebook(MAE), str(tmp_path / "course" / "source" / "tiny" / f"{STEM}.ipynb"))
+    (tmp_path / "course" / "source" / "ch02_fundamentals").mkdir(parents=True)
+    nbformat.write(notebook(MAE), str(tmp_path / "course" / "source" / "ch02_fundamentals" / f"{STEM}.ipynb"))
     for student, solution in STUDENTS.items():
-        (tmp_path / "submitted" / student / "tiny").mkdir(parents=True)
-        nbformat.write(notebook(solution), str(tmp_path / "submitted" / student / "tiny" / f"{STEM}.ipynb"))
+        (tmp_path / "submitted" / student / "ch02_fundamentals").mkdir(parents=True)
+        nbformat.write(notebook(solution), str(tmp_path / "submitted" / student / "ch02_fundamentals" / f"{STEM}.ipynb"))
     (tmp_path / "flaky_verifier.py").write_text(VERIFIER)
     env = {"HOME": os.environ.get("HOME", "/tmp"), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
            "PYTHONPATH": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", "tiny", "--submissions",
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", "ch02_fundamentals", "--submissions",
                            str(tmp_path / "submitted"), "--out", str(tmp_path / "out"), "--course-root",
                            str(tmp_path / "course"), "--no-kit", "--workers", "2", "--quiet", "--allow-unconfined",
                            "--verifier", "flaky_verifier:verify"], cwd=ROOT, env=env, capture_output=True,

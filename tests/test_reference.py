@@ -20,11 +20,11 @@ from sklearn.linear_model import LinearRegression
 from autograder.coursekit import handcases
 from autograder.coursekit.checks import numerical_gradient, relative_error
 from autograder.coursekit.data import PRE_020_DIFFERENCE, book_split, load_boston
-from autograder.reference import linear_regression as lin
-from autograder.reference import mistakes
-from autograder.reference import neural_network as net
-from autograder.reference import training
-from autograder.specs import linear_weights, network_weights
+from autograder.assignments.ch02_fundamentals.reference import linear_regression as lin
+from autograder.assignments.ch02_fundamentals import mistakes
+from autograder.assignments.ch02_fundamentals.reference import neural_network as net
+from autograder.assignments.ch02_fundamentals.reference import training
+from autograder.assignments.ch02_fundamentals.checks import linear_weights, network_weights
 
 
 @pytest.fixture(scope="module")

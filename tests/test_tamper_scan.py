@@ -71,9 +71,9 @@ ATTEMPTS = [
     ("import sys\nsys.meta_path.insert(0, object())", MODULES),
     # imports the grader's package
     ("import autograder", GRADER),
-    ("from autograder.reference.linear_regression import mae", GRADER),
+    ("from autograder.assignments.ch02_fundamentals.reference.linear_regression import mae", GRADER),
     ("import autograder.hidden as h", GRADER),
-    ("import importlib\nref = importlib.import_module('autograder.reference')", GRADER),
+    ("import importlib\nref = importlib.import_module('autograder.assignments.ch02_fundamentals.reference')", GRADER),
     ("ref = __import__('autograder')", GRADER),
     # uses a path outside its folder
     ("open('/etc/passwd').read()", PATH),

@@ -24,11 +24,11 @@ def tiny_course(base):
     notebook = new_notebook(cells=[new_code_cell(MAE, metadata=meta("mae_solution", solution=True)),
                                    new_code_cell(TEST, metadata=meta("lin_mae", grade=True, points=2))],
                             metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    (base / "course" / "source" / "tiny").mkdir(parents=True)
-    nbformat.write(notebook, str(base / "course" / "source" / "tiny" / f"{STEM}.ipynb"))
-    (base / "submitted" / "ann" / "tiny").mkdir(parents=True)
-    nbformat.write(notebook, str(base / "submitted" / "ann" / "tiny" / f"{STEM}.ipynb"))
-    return ["tiny", "--submissions", str(base / "submitted"), "--out", str(base / "out"), "--course-root",
+    (base / "course" / "source" / "ch02_fundamentals").mkdir(parents=True)
+    nbformat.write(notebook, str(base / "course" / "source" / "ch02_fundamentals" / f"{STEM}.ipynb"))
+    (base / "submitted" / "ann" / "ch02_fundamentals").mkdir(parents=True)
+    nbformat.write(notebook, str(base / "submitted" / "ann" / "ch02_fundamentals" / f"{STEM}.ipynb"))
+    return ["ch02_fundamentals", "--submissions", str(base / "submitted"), "--out", str(base / "out"), "--course-root",
             str(base / "course"), "--no-kit", "--workers", "1", "--quiet"]
 
 

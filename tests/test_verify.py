@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from autograder import _sandbox_child as wire
 from autograder import sandbox, verify
-from autograder.reference import linear_regression as lin
-from autograder.reference import neural_network as net
+from autograder.assignments.ch02_fundamentals.reference import linear_regression as lin
+from autograder.assignments.ch02_fundamentals.reference import neural_network as net
 from autograder.verify import Verdict, verify_notebook
 
 LINEAR, NETWORK = "01_linear_regression", "02_neural_network"
@@ -311,7 +311,7 @@ def test_verification_can_run_from_several_threads_at_once(tmp_path):
 @pytest.mark.parametrize("mode", MODES)
 def test_autograder_stays_unimportable_even_with_the_repository_on_the_path(tmp_path, mode):
     repo = verify.PACKAGE.parent
-    solution = (f"import sys\nsys.path.insert(0, {str(repo)!r})\ntry:\n    import autograder.reference\n"
+    solution = (f"import sys\nsys.path.insert(0, {str(repo)!r})\ntry:\n    import autograder.assignments.ch02_fundamentals.reference\n"
                 f"    print('IMPORTED')\nexcept ImportError as exc:\n    print('refused', type(exc).__name__)\n")
     result = check(write_notebook(tmp_path / "a.ipynb", solution), mode=mode)
     assert "refused ModuleNotFoundError" in result.output, result.output

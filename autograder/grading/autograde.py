@@ -101,11 +101,11 @@ def record_empty_submission(db_url, assignment, student):
         gb.db.commit()
 
 
-def kernel_cases(stems, seed):
+def kernel_cases(assignment, stems, seed):
     """{grade_id: (function, [(args, expected)])} for the hidden tests of these notebooks."""
     rng = np.random.default_rng(seed)
     return {gid: (check.function, cases_for(gid, rng)) for gid, check in sorted(CHECKS.items())
-            if check.notebook in stems}
+            if check.assignment == assignment and check.notebook in stems}
 
 
 class Autograde:
@@ -113,7 +113,7 @@ class Autograde:
         """The box of this student's kernels: their own cases, nothing of anyone else's."""
         config, student = ctx.config, ctx.job.student_id
         grading = ctx.course.root / "kernel" / student
-        write_grading_folder(grading, kernel_cases(set(ctx.staged), student_seed(config.seed, "kernel:" + student)))
+        write_grading_folder(grading, kernel_cases(config.assignment, set(ctx.staged), student_seed(config.seed, "kernel:" + student)))
         sockets = ctx.course.sockets / "s"   # one student at a time per worker; Unix socket paths are short
         sockets.mkdir(parents=True, exist_ok=True)
         extra = {name: os.environ[name] for name in KERNEL_VARIABLES if name in os.environ}

@@ -21,7 +21,7 @@ Each autograded cell of each student is exactly one of:
   (the outside verification's message, or nbgrader's test cell when no verdict exists);
 * **failed** - anything else. Its diagnosis is read from the verification's message: every
   part of a gradient's diagnosis ends with its slip's name in brackets (diagnose.py), and a
-  name counts only if the course's catalogue (reference/mistakes.py) has it. Anything else
+  name counts only if the course's catalogue (autograder/assignments/*/mistakes.py) has it. Anything else
   is *unexplained* and is grouped by its message with the numbers replaced by `#`, so the
   same undiagnosed mistake made by many students shows as one line: a slip the catalogue lacks.
 
@@ -75,11 +75,9 @@ UNEXPLAINED_STYLE = ("#FFFFFF", "..")
 
 
 def known_slips() -> set:
-    """The slip names the course's catalogue can produce: every (name, message) in reference/mistakes.py."""
-    from ..reference import mistakes
-    names = {value[0] for value in vars(mistakes).values()
-             if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value)}
-    return names | {SHAPE, UNRECOGNISED}
+    """The slip names the course's catalogues can produce: every (name, message) in an assignment's mistakes.py."""
+    from ..assignments import slip_names
+    return slip_names() | {SHAPE, UNRECOGNISED}
 
 
 def normalise(message: str) -> str:
@@ -646,7 +644,7 @@ def unexplained_section(report: ClassReport) -> str:
         return "<p>Every failure was diagnosed.</p>"
     return ("<p>Failures no slip of the catalogue explains, grouped by their message with the numbers replaced by "
             "<code>#</code>, most students first. One that many students share is a mistake the catalogue "
-            "lacks (<code>autograder/reference/mistakes.py</code>).</p>"
+            "lacks (the assignment's <code>mistakes.py</code>).</p>"
             + table(["exercise", "students", "message (numbers as #)", "who"], rows, (1,)))
 
 

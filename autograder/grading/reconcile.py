@@ -17,8 +17,8 @@ from . import flags
 from . import gradebook
 
 
-def verified_ids(stem):
-    return {gid for gid, check in CHECKS.items() if check.notebook == stem}
+def verified_ids(assignment, stem):
+    return {gid for gid, check in CHECKS.items() if check.assignment == assignment and check.notebook == stem}
 
 
 BREAKDOWNS = (flags.TIMEOUT, flags.KERNEL_DIED, flags.EXIT, flags.CRASH)
@@ -55,7 +55,7 @@ class Reconcile:
             cell["score"] = row["manual_score"]
             return cell
         passed = row["auto_score"] is not None and row["auto_score"] >= row["max_score"] > 0
-        if ctx.config.verifier is None or gid not in verified_ids(stem):
+        if ctx.config.verifier is None or gid not in verified_ids(ctx.config.assignment, stem):
             return cell
         verdict = ctx.verdicts.get(stem, {}).get(gid)
         if verdict is None:     # our side failed (flagged "could not verify" above): nbgrader's score stands

@@ -26,8 +26,8 @@ def load(spec: str):
 def run_verifier(spec, path, stem, options):
     """In the helper process: call the verifier and return plain data."""
     verifier = load(spec)
-    if "timeout_s" in options and "timeout_s" not in inspect.signature(verifier).parameters:
-        options = {k: v for k, v in options.items() if k != "timeout_s"}
+    accepted = inspect.signature(verifier).parameters
+    options = {k: v for k, v in options.items() if k not in ("timeout_s", "assignment") or k in accepted}
     found = verifier(path, stem, **options)
     verdicts = {gid: {"passed": bool(getattr(v, "passed", False)), "message": str(getattr(v, "message", "")),
                       "kind": str(getattr(v, "kind", "") or "")} for gid, v in found.items()}
@@ -62,8 +62,8 @@ def drop_pool():
 class Pending:
     """One verification per notebook, queued on the helper process; `results()` waits for them."""
 
-    def __init__(self, spec, staged: dict, seed: int, timeout: float | None):
-        options = {"seed": seed, **({"timeout_s": timeout} if timeout else {})}
+    def __init__(self, spec, staged: dict, seed: int, timeout: float | None, assignment: str | None = None):
+        options = {"seed": seed, "assignment": assignment, **({"timeout_s": timeout} if timeout else {})}
         self.futures = {stem: pool().submit(run_verifier, spec, path, stem, dict(options))
                         for stem, path in sorted(staged.items())}
 
@@ -99,4 +99,4 @@ class StartVerification:
             return
         timeout = ctx.course.nbconfig.Execute.get("timeout") if "Execute" in ctx.course.nbconfig else None
         ctx.pending = Pending(ctx.config.verifier, dict(ctx.staged),
-                              student_seed(ctx.config.seed, ctx.job.student_id), timeout)
+                              student_seed(ctx.config.seed, ctx.job.student_id), timeout, ctx.config.assignment)

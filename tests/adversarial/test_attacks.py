@@ -26,7 +26,7 @@ import nbformat
 import pytest
 
 from autograder import sandbox, verify
-from autograder.reference import linear_regression as lin
+from autograder.assignments.ch02_fundamentals.reference import linear_regression as lin
 
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent

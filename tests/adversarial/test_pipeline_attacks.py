@@ -62,7 +62,7 @@ from autograder.grading import cli, confine
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-ASSIGNMENT, STEM = "tiny", "01_linear_regression"
+ASSIGNMENT, STEM = "ch02_fundamentals", "01_linear_regression"
 MAE, RMSE = f"{STEM}:lin_mae", f"{STEM}:lin_rmse"
 SITE = Path(np.__file__).resolve().parents[1]
 VENV = Path(sys.prefix)

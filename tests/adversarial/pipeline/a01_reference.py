@@ -1,4 +1,4 @@
-# Tries the instructor's code (autograder.reference, autograder.specs, the repository by path), cheats with the kernel's own expected values, and plants a correct mae in the outside verification's folders (/tmp/verify-*); stopped by the box (no repository, no other /tmp) and a read-only verification folder; the cheat fools the kernel but not verification on fresh cases (tampering suspected, 0 points).
+# Tries the instructor's code (autograder.assignments.ch02_fundamentals.reference, autograder.specs, the repository by path), cheats with the kernel's own expected values, and plants a correct mae in the outside verification's folders (/tmp/verify-*); stopped by the box (no repository, no other /tmp) and a read-only verification folder; the cheat fools the kernel but not verification on fresh cases (tampering suspected, 0 points).
 # where: solution
 # flags: tampering suspected
 # %%
@@ -22,7 +22,7 @@ def attempt(label, action):
 
 
 def reference_mae():
-    from autograder.reference.linear_regression import mae as stolen
+    from autograder.assignments.ch02_fundamentals.reference.linear_regression import mae as stolen
     return stolen
 
 
@@ -64,7 +64,7 @@ def rewrite_job(path):
 
 attempt("import reference", reference_mae)
 attempt("import specs", specs_mae)
-attempt("reference by path", lambda: by_path("__REPO__/autograder/reference/linear_regression.py"))
+attempt("reference by path", lambda: by_path("__REPO__/autograder/assignments/ch02_fundamentals/reference/linear_regression.py"))
 attempt("specs by path", lambda: read("__REPO__/autograder/specs.py"))
 attempt("course notebook", lambda: read("__COURSE__/source/tiny/01_linear_regression.ipynb"))
 attempt("record notebook", lambda: read("__OUT__/nbgrader/source/tiny/01_linear_regression.ipynb"))

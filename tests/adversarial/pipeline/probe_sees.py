@@ -19,7 +19,7 @@ SEE = {"uid": os.getuid(), "gid": os.getgid(), "euid": os.geteuid(), "cwd": os.g
        "listings": {path: listing(path) for path in ["/", "/root", "/work", "__REPO__", "__HOME__", "__OUT__",
                                                      "__OUT__/.work", "/tmp", "__COURSE__", "__SUBMISSIONS__"]},
        "exists": {path: os.path.exists(path) for path in [
-           "__REPO__/autograder", "__REPO__/autograder/reference", "__REPO__/nbgrader_config.py", "__REPO__/source",
+           "__REPO__/autograder", "__REPO__/autograder/assignments/ch02_fundamentals/reference", "__REPO__/nbgrader_config.py", "__REPO__/source",
            "__REPO__/solutions", "__OUT__/grades.csv", "__OUT__/results", "__OUT__/nbgrader", "__OUT__/feedback",
            "__OUT__/.work/template.db", "__COURSE__", "__SUBMISSIONS__", "__SUBMISSIONS__/__VICTIM__",
            "__HOME__/.ssh", "__HOME__/.jupyter", "/etc/passwd", "/etc/hostname"]},

@@ -15,9 +15,9 @@ def mae(preds, actuals):
 
 try:
     sys.path.insert(0, "__REPO__")
-    from autograder.reference.linear_regression import mae
+    from autograder.assignments.ch02_fundamentals.reference.linear_regression import mae
 except Exception:
     try:
-        exec(open("__REPO__/autograder/reference/linear_regression.py").read())
+        exec(open("__REPO__/autograder/assignments/ch02_fundamentals/reference/linear_regression.py").read())
     except Exception as exc:
         print("reference unreachable:", type(exc).__name__)

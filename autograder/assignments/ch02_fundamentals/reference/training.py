@@ -38,7 +38,7 @@ def train_book_model(model, pre_020=False):
     """The book's protocol for `model` (linear_regression or neural_network). pre_020=True trains on the
     data the printed book used (coursekit.data.load_boston): that reproduces the printed figures (for the
     network, with the book's B1 gradient collapsed over the hidden units; see tests/test_reference.py)."""
-    from ..coursekit.data import book_split
+    from ....coursekit.data import book_split
     data = book_split(pre_020)
     return train(model, data.X_train, data.y_train, model.ITERATIONS, model.LEARNING_RATE,
                  model.BATCH_SIZE, model.SEED)

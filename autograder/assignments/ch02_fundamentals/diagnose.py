@@ -1,8 +1,8 @@
 """Say which common mistake explains a wrong gradient, for every key that is wrong."""
 import numpy as np
 
-from .coursekit.checks import describe_mismatch
-from .reference.mistakes import B1_COLLAPSED
+from ...coursekit.checks import describe_mismatch
+from .mistakes import B1_COLLAPSED
 
 
 def _same(a, b):
@@ -13,7 +13,7 @@ def _same(a, b):
 def explain_gradients(got, want, mistakes, batch_size):
     """Return (names, message) naming the slip behind every wrong key of `got`, or None if all agree.
 
-    `mistakes` is a catalogue from reference/mistakes.py: the wrong gradients each slip
+    `mistakes` is a catalogue from mistakes.py: the wrong gradients each slip
     produces for the same inputs. Keys wrong by the same slip are named together; each
     part of the message ends with its slip's name in brackets.
     """

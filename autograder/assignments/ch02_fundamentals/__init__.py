@@ -1,0 +1,1 @@
+"""Chapter 2, Fundamentals: the hidden tests, reference solutions and mistake catalogue."""
