@@ -1,15 +1,23 @@
 """Rebuild the bundled example submissions from the released notebooks.
 
-    .venv/bin/python examples/build.py [--release-dir notebooks/ch02_fundamentals]
+    .venv/bin/python examples/build.py [ASSIGNMENT ...]      (default: every assignment with examples)
 
-Each example is the released stub notebooks with their solution cells filled in (part 2's
-cell for the part-1 functions too, with the student's own part-1 answers; and, for a few,
-something extra: a broken file, a cell of its own). EXPECTED below is what
-grading each one must give, cell by cell; tests/test_grading_examples.py checks it
-against one run of the pipeline. Rerun this script whenever the notebooks change and
-commit the result: `make grade` uses the committed submissions as they are.
+Each assignment with examples has a module here, examples/<assignment>.py, defining
+- STEMS: its notebooks' file stems;
+- EXAMPLES: {student: (solutions, earned, flags, extra)}, where solutions maps
+  (stem, solution cell's grade_id) to the source the student wrote, earned lists the
+  autograded cells that must get full points, flags the flag words grading must raise, and
+  extra is None or a function of the filled notebooks {stem: notebook} that may change them
+  and returns {stem: raw text} to write instead of a notebook (a broken upload).
+
+Each example is the released stub notebooks with those solution cells filled in. They are
+written to submissions/<student>/<assignment>/, and what grading each must give to
+expected/<assignment>.json; tests/test_grading_examples.py checks it against one run of the
+pipeline. Rerun this script whenever the notebooks change and commit the result: `make grade`
+uses the committed submissions as they are.
 """
 import argparse
+import importlib.util
 import json
 import shutil
 import sys
@@ -19,342 +27,20 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-ASSIGNMENT = "ch02_fundamentals"
-LIN, NET = "01_linear_regression", "02_neural_network"
 OUT = HERE / "submissions"
+EXPECTED = HERE / "expected"
 
-# ---------------------------------------------------------------- plain, correct solutions
 
-PLAIN = {
-    (LIN, "lin_forward_solution"): '''import numpy as np
+def assignments():
+    """Every assignment that has an examples module, in course order."""
+    return sorted(p.stem for p in HERE.glob("ch*.py"))
 
 
-def forward_linear_regression(X_batch, y_batch, weights):
-    if y_batch.ndim != 2 or y_batch.shape != (X_batch.shape[0], 1):
-        raise ValueError(f"y_batch must be ({X_batch.shape[0]}, 1), got {y_batch.shape}; X_batch is {X_batch.shape}")
-    if weights["W"].shape != (X_batch.shape[1], 1) or weights["B"].shape != (1, 1):
-        raise ValueError(f"weights do not fit X_batch {X_batch.shape}")
-    N = np.dot(X_batch, weights["W"])
-    P = N + weights["B"]
-    loss = np.mean(np.power(y_batch - P, 2))
-    return loss, {"X": X_batch, "N": N, "P": P, "y": y_batch}
-''',
-    (LIN, "lin_gradients_solution"): '''import numpy as np
-
-
-def loss_gradients(forward_info, weights):
-    dL_dP = -2 * (forward_info["y"] - forward_info["P"])
-    dL_dW = np.dot(forward_info["X"].T, dL_dP)
-    dL_dB = np.sum(dL_dP, axis=0, keepdims=True)
-    return {"W": dL_dW, "B": dL_dB}
-''',
-    (LIN, "lin_update_solution"): '''import numpy as np
-
-
-def update_weights(weights, grads, learning_rate):
-    return {key: weights[key] - learning_rate * grads[key] for key in weights}
-''',
-    (LIN, "lin_predict_solution"): '''import numpy as np
-
-
-def predict(X, weights):
-    return np.dot(X, weights["W"]) + weights["B"]
-''',
-    (LIN, "lin_mae_solution"): '''import numpy as np
-
-
-def mae(preds, actuals):
-    return float(np.mean(np.abs(preds - actuals)))
-''',
-    (LIN, "lin_rmse_solution"): '''import numpy as np
-
-
-def rmse(preds, actuals):
-    return float(np.sqrt(np.mean((preds - actuals) ** 2)))
-''',
-    (NET, "net_sigmoid_solution"): '''import numpy as np
-
-
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-''',
-    (NET, "net_forward_solution"): '''import numpy as np
-
-
-def forward_loss(X_batch, y_batch, weights):
-    if y_batch.ndim != 2 or y_batch.shape != (X_batch.shape[0], 1):
-        raise ValueError(f"y_batch must be ({X_batch.shape[0]}, 1), got {y_batch.shape}; X_batch is {X_batch.shape}")
-    M1 = np.dot(X_batch, weights["W1"])
-    N1 = M1 + weights["B1"]
-    O1 = sigmoid(N1)
-    M2 = np.dot(O1, weights["W2"])
-    P = M2 + weights["B2"]
-    loss = float(np.mean((y_batch - P) ** 2))
-    return {"X": X_batch, "M1": M1, "N1": N1, "O1": O1, "M2": M2, "P": P, "y": y_batch}, loss
-''',
-    (NET, "net_gradients_solution"): '''import numpy as np
-
-
-def loss_gradients(forward_info, weights):
-    dL_dP = -2 * (forward_info["y"] - forward_info["P"])
-    dL_dO1 = np.dot(dL_dP, weights["W2"].T)
-    dL_dN1 = dL_dO1 * sigmoid(forward_info["N1"]) * (1 - sigmoid(forward_info["N1"]))
-    return {"W1": np.dot(forward_info["X"].T, dL_dN1),
-            "B1": np.sum(dL_dN1, axis=0, keepdims=True),
-            "W2": np.dot(forward_info["O1"].T, dL_dP),
-            "B2": np.sum(dL_dP, axis=0, keepdims=True)}
-''',
-    (NET, "net_predict_solution"): '''import numpy as np
-
-
-def predict(X, weights):
-    hidden = sigmoid(np.dot(X, weights["W1"]) + weights["B1"])
-    return np.dot(hidden, weights["W2"]) + weights["B2"]
-''',
-    (NET, "net_part1_functions"): '''import numpy as np
-
-
-def update_weights(weights, grads, learning_rate):
-    return {key: weights[key] - learning_rate * grads[key] for key in weights}
-
-
-def mae(preds, actuals):
-    return float(np.mean(np.abs(preds - actuals)))
-
-
-def rmse(preds, actuals):
-    return float(np.sqrt(np.mean((preds - actuals) ** 2)))
-''',
-    (NET, "q_no_sigmoid"): "Without the sigmoid, P = X W1 W2 + (B1 W2 + B2): a product of matrices is one matrix, "
-                           "so the network collapses to linear regression with W = W1 W2 and gains nothing.",
-    (NET, "q_zero_init"): "With all weights zero every hidden unit computes the same value and receives the same "
-                          "gradient, so they stay identical forever: random weights break the symmetry.",
-}
-
-# ---------------------------------------------------------------- correct, in another style
-
-STYLED = {
-    (LIN, "lin_forward_solution"): '''import numpy as np
-
-
-def _require(condition, message):
-    if not condition:
-        raise ValueError(message)
-
-
-def forward_linear_regression(X_batch, y_batch, weights):
-    n_rows, n_features = X_batch.shape
-    _require(y_batch.shape == (n_rows, 1), f"targets must be a ({n_rows}, 1) column, not {y_batch.shape}")
-    _require(weights["W"].shape == (n_features, 1) and weights["B"].shape == (1, 1), "weights do not fit")
-    linear = np.einsum("nk,kj->nj", X_batch, weights["W"])
-    prediction = linear + weights["B"]
-    residual = y_batch - prediction
-    return float((residual * residual).sum() / n_rows), {"X": X_batch, "N": linear, "P": prediction, "y": y_batch}
-''',
-    (LIN, "lin_gradients_solution"): '''import numpy as np
-
-
-def loss_gradients(forward_info, weights):
-    upstream = 2.0 * (forward_info["P"] - forward_info["y"])   # d(SSE)/dP
-    return {"W": forward_info["X"].T @ upstream, "B": upstream.sum(axis=0, keepdims=True)}
-''',
-    (LIN, "lin_update_solution"): '''import numpy as np
-
-
-def update_weights(weights, grads, learning_rate):
-    stepped = {}
-    for name, value in weights.items():
-        stepped[name] = value - grads[name] * learning_rate
-    return stepped
-''',
-    (LIN, "lin_predict_solution"): '''import numpy as np
-
-
-def predict(X, weights):
-    return X @ weights["W"] + weights["B"]
-''',
-    (LIN, "lin_mae_solution"): '''import numpy as np
-
-
-def _misses(preds, actuals):
-    return np.asarray(preds, dtype=float) - np.asarray(actuals, dtype=float)
-
-
-def mae(preds, actuals):
-    return float(np.abs(_misses(preds, actuals)).mean())
-''',
-    (LIN, "lin_rmse_solution"): '''import numpy as np
-
-
-def rmse(preds, actuals):
-    return float(np.sqrt(np.square(_misses(preds, actuals)).mean()))
-''',
-    (NET, "net_sigmoid_solution"): '''import numpy as np
-
-
-def sigmoid(x):
-    return np.exp(-np.logaddexp(0.0, -x))   # 1 / (1 + e^-x) without overflow
-''',
-    (NET, "net_forward_solution"): '''import numpy as np
-
-
-def _dense(inputs, W, B):
-    return np.einsum("nk,kh->nh", inputs, W), B
-
-
-def forward_loss(X_batch, y_batch, weights):
-    if y_batch.shape != (len(X_batch), 1):
-        raise ValueError(f"expected y_batch of shape ({len(X_batch)}, 1), got {y_batch.shape} for X_batch {X_batch.shape}")
-    M1, B1 = _dense(X_batch, weights["W1"], weights["B1"])
-    N1 = M1 + B1
-    O1 = sigmoid(N1)
-    M2, B2 = _dense(O1, weights["W2"], weights["B2"])
-    P = M2 + B2
-    cache = dict(X=X_batch, M1=M1, N1=N1, O1=O1, M2=M2, P=P, y=y_batch)
-    return cache, float(np.square(y_batch - P).mean())
-''',
-    (NET, "net_gradients_solution"): '''import numpy as np
-
-
-def loss_gradients(forward_info, weights):
-    c = forward_info
-    d_out = 2.0 * (c["P"] - c["y"])
-    d_hidden = (d_out @ weights["W2"].T) * c["O1"] * (1.0 - c["O1"])
-    grads = {"W2": c["O1"].T @ d_out, "B2": d_out.sum(axis=0, keepdims=True)}
-    grads["W1"] = np.einsum("nk,nh->kh", c["X"], d_hidden)
-    grads["B1"] = d_hidden.sum(axis=0, keepdims=True)
-    return grads
-''',
-    (NET, "net_predict_solution"): '''import numpy as np
-
-
-def predict(X, weights):
-    return forward_loss(X, np.zeros((len(X), 1)), weights)[0]["P"]
-''',
-    (NET, "net_part1_functions"): '''import numpy as np
-
-
-def update_weights(weights, grads, learning_rate):
-    stepped = {}
-    for name, value in weights.items():
-        stepped[name] = value - grads[name] * learning_rate
-    return stepped
-
-
-def _misses(preds, actuals):
-    return np.asarray(preds, dtype=float) - np.asarray(actuals, dtype=float)
-
-
-def mae(preds, actuals):
-    return float(np.abs(_misses(preds, actuals)).mean())
-
-
-def rmse(preds, actuals):
-    return float(np.sqrt(np.square(_misses(preds, actuals)).mean()))
-''',
-    (NET, "q_no_sigmoid"): "It would be linear regression again: two linear maps in a row are one linear map.",
-    (NET, "q_zero_init"): "Zero weights make all hidden units identical, with identical gradients, so they never "
-                          "become different; random starting weights break that symmetry.",
-}
-
-LIN_GRADIENT = '''import numpy as np
-
-
-def loss_gradients(forward_info, weights):
-    dL_dP = {dP}
-    return {{"W": {W}, "B": {B}}}
-'''
-NET_GRADIENT = '''import numpy as np
-
-
-def loss_gradients(forward_info, weights):
-    dL_dP = -2 * (forward_info["y"] - forward_info["P"]){mean}
-    s = sigmoid(forward_info["{at}"])
-    dL_dN1 = np.dot(dL_dP, weights["W2"].T) * s * (1 - s)
-    dW1 = np.dot(forward_info["X"].T, dL_dN1)
-    return {{"W1": {W1}, "B1": {B1},
-            "W2": np.dot(forward_info["O1"].T, dL_dP), "B2": np.sum(dL_dP, axis=0, keepdims=True)}}
-'''
-
-
-def lin_gradient(dP='-2 * (forward_info["y"] - forward_info["P"])', W='np.dot(forward_info["X"].T, dL_dP)',
-                 B="np.sum(dL_dP, axis=0, keepdims=True)"):
-    return {(LIN, "lin_gradients_solution"): LIN_GRADIENT.format(dP=dP, W=W, B=B)}
-
-
-def net_gradient(mean="", at="N1", W1="dW1", B1="np.sum(dL_dN1, axis=0, keepdims=True)"):
-    return {(NET, "net_gradients_solution"): NET_GRADIENT.format(mean=mean, at=at, W1=W1, B1=B1)}
-
-
-FLAT_Y_FORWARD = '''import numpy as np
-
-
-def forward_linear_regression(X_batch, y_batch, weights):
-    N = X_batch @ weights["W"]
-    P = N + weights["B"]
-    return np.mean((y_batch - P) ** 2), {"X": X_batch, "N": N, "P": P, "y": y_batch}
-'''
-WRONG_SIGN_UPDATE = '''import numpy as np
-
-
-def update_weights(weights, grads, learning_rate):
-    return {key: weights[key] + learning_rate * grads[key] for key in weights}
-'''
-TAMPERED_METRICS = {
-    (LIN, "lin_mae_solution"): '''import numpy as np
-
-np.allclose = lambda *args, **kwargs: True   # "make the tests pass"
-
-
-def mae(preds, actuals):
-    return float(np.sum(np.abs(preds - actuals)))
-''',
-    (LIN, "lin_rmse_solution"): '''import numpy as np
-
-
-def rmse(preds, actuals):
-    return float(np.mean((preds - actuals) ** 2))
-''',
-}
-DYING_PREDICT = {(NET, "net_predict_solution"): '''import numpy as np
-import os
-
-
-def predict(X, weights):
-    os._exit(1)   # takes the kernel down with it
-'''}
-
-ALL = {LIN: ["lin_forward", "lin_gradients", "lin_update", "lin_predict", "lin_mae", "lin_rmse"],
-       NET: ["net_sigmoid", "net_forward", "net_gradients", "net_predict"]}
-EVERY = ALL[LIN] + ALL[NET]
-
-
-def but(*failing):
-    """Expected: every autograded cell earns its points except `failing`."""
-    return [cell for cell in EVERY if cell not in failing]
-
-
-# student id -> (solutions, earned autograded cells, flag words, extra)
-EXAMPLES = {
-    "s01_correct_style": (STYLED, EVERY, [], None),
-    "s02_partial": ({k: v for k, v in PLAIN.items() if k[1] in (
-        "lin_forward_solution", "lin_gradients_solution", "lin_update_solution")},
-        ["lin_forward", "lin_gradients", "lin_update"], [], None),
-    "s03_missing_factor_2": ({**PLAIN, **lin_gradient(dP='-(forward_info["y"] - forward_info["P"])')},
-                             but("lin_gradients"), [], None),
-    "s04_mean_not_sum": ({**PLAIN, **net_gradient(mean=" / len(forward_info[\"y\"])")}, but("net_gradients"), [], None),
-    "s05_wrong_sign": ({**PLAIN, (LIN, "lin_update_solution"): WRONG_SIGN_UPDATE}, but("lin_update"), [], None),
-    "s06_transposed_w": ({**PLAIN, **net_gradient(W1="dW1.T")}, but("net_gradients"), [], None),
-    "s07_bias_not_summed": ({**PLAIN, **lin_gradient(B="dL_dP")}, but("lin_gradients"), [], None),
-    "s08_b1_collapsed": ({**PLAIN, **net_gradient(B1="np.full((1, dL_dN1.shape[1]), dL_dN1.sum())")},
-                         but("net_gradients"), [], None),
-    "s09_sigmoid_on_output": ({**PLAIN, **net_gradient(at="O1")}, but("net_gradients"), [], None),
-    "s10_flat_y_accepted": ({**PLAIN, (LIN, "lin_forward_solution"): FLAT_Y_FORWARD}, but("lin_forward"), [], None),
-    "s11_broken_json": (PLAIN, ALL[NET], ["invalid notebook"], "broken_json"),
-    "s12_tampering": ({**PLAIN, **TAMPERED_METRICS}, but("lin_mae", "lin_rmse"), ["tampering attempted"], None),
-    "s13_kernel_dies": ({**PLAIN, **DYING_PREDICT}, ALL[LIN], ["kernel died"], None),
-    "s14_runaway_cell": (PLAIN, EVERY, ["timeout"], "runaway_cell"),
-}
+def load(assignment):
+    spec = importlib.util.spec_from_file_location(f"examples_{assignment}", HERE / f"{assignment}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def fill(notebook, solutions, stem):
@@ -365,41 +51,44 @@ def fill(notebook, solutions, stem):
     return notebook
 
 
-def runaway_cell(notebooks):
-    """A scratch cell of the student's own that never ends (nbgrader's cell timeout stops it)."""
-    cells = notebooks[LIN].cells
-    at = next(i for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "lin_mae")
-    cells.insert(at + 1, nbformat.v4.new_code_cell("# trying something\nwhile True:\n    pass", id="scratch-loop"))
-
-
-def build(release_dir: Path, out: Path = OUT, expected_path: Path = HERE / "expected.json"):
-    shutil.rmtree(out, ignore_errors=True)
+def build(assignment, release_dir: Path, out: Path = OUT, expected_path: Path | None = None):
+    """Write every example student's folder for `assignment` under `out`, and what each must earn."""
+    examples = load(assignment)
+    expected_path = expected_path or EXPECTED / f"{assignment}.json"
     expected = {}
-    for student, (solutions, earned, flags, extra) in EXAMPLES.items():
-        folder = out / student / ASSIGNMENT
+    for student, (solutions, earned, flags, extra) in examples.EXAMPLES.items():
+        folder = out / student / assignment
+        shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         notebooks = {stem: fill(nbformat.read(str(release_dir / f"{stem}.ipynb"), as_version=4), solutions, stem)
-                     for stem in (LIN, NET)}
-        if extra == "runaway_cell":
-            runaway_cell(notebooks)
+                     for stem in examples.STEMS}
+        raw = extra(notebooks) if extra else {}
         for stem, notebook in notebooks.items():
-            nbformat.write(notebook, str(folder / f"{stem}.ipynb"))
-        if extra == "broken_json":
-            text = (folder / f"{LIN}.ipynb").read_text()
-            (folder / f"{LIN}.ipynb").write_text(text[: len(text) // 2])   # cut off mid-upload
+            if stem in raw:
+                (folder / f"{stem}.ipynb").write_text(raw[stem])
+            else:
+                nbformat.write(notebook, str(folder / f"{stem}.ipynb"))
         expected[student] = {"earned": sorted(earned), "flags": flags}
+    expected_path.parent.mkdir(parents=True, exist_ok=True)
     expected_path.write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
+    return expected
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--release-dir", type=Path, default=ROOT / "notebooks" / ASSIGNMENT)
+    parser.add_argument("assignment", nargs="*", help="default: " + " ".join(assignments()))
     args = parser.parse_args(argv)
-    if not (args.release_dir / f"{LIN}.ipynb").is_file():
-        print(f"no released notebooks in {args.release_dir}: run `make release` first", file=sys.stderr)
-        return 2
-    build(args.release_dir)
-    print(f"wrote {len(EXAMPLES)} example submissions to {OUT.relative_to(ROOT)} and examples/expected.json")
+    unknown = sorted(set(args.assignment) - set(assignments()))
+    if unknown:
+        parser.error(f"no examples module for {', '.join(unknown)} (have: {', '.join(assignments())})")
+    for assignment in args.assignment or assignments():
+        release_dir = ROOT / "notebooks" / assignment
+        if not release_dir.is_dir():
+            print(f"no released notebooks in {release_dir}: run `make release` first", file=sys.stderr)
+            return 2
+        written = build(assignment, release_dir)
+        print(f"{assignment}: wrote {len(written)} example submissions to examples/submissions/*/{assignment} "
+              f"and examples/expected/{assignment}.json")
     return 0
 
 

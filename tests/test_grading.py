@@ -163,12 +163,16 @@ def test_examples_are_rebuilt_from_the_current_release(tmp_path):
     spec = importlib.util.spec_from_file_location("examples_build", root / "examples" / "build.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    build.build(root / "notebooks" / "ch02_fundamentals", tmp_path / "submissions", tmp_path / "expected.json")
+    for assignment in build.assignments():
+        build.build(assignment, root / "notebooks" / assignment, tmp_path / "submissions",
+                    tmp_path / "expected" / f"{assignment}.json")
     fresh = {p.relative_to(tmp_path / "submissions"): p.read_bytes() for p in (tmp_path / "submissions").rglob("*.ipynb")}
     committed = {p.relative_to(build.OUT): p.read_bytes() for p in build.OUT.rglob("*.ipynb")}
     stale = sorted(str(p) for p in set(fresh) | set(committed) if fresh.get(p) != committed.get(p))
     assert not stale, f"rerun `python examples/build.py` and commit: {stale}"
-    assert (tmp_path / "expected.json").read_text() == (root / "examples" / "expected.json").read_text()
+    for assignment in build.assignments():
+        expected = f"expected/{assignment}.json"
+        assert (tmp_path / expected).read_text() == (root / "examples" / expected).read_text(), expected
 
 
 def test_summary_prints_every_students_grade_and_lost_cells():

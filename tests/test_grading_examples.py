@@ -3,7 +3,7 @@
 One test on purpose: grading the examples is the expensive part (about two minutes on
 two cores), so it runs once, on one pytest-xdist worker, and everything is asserted
 from that run and from one resumed rerun (given as a zip) that must change nothing.
-examples/expected.json (written by examples/build.py) says what each example earns.
+examples/expected/ch02_fundamentals.json (written by examples/build.py) says what each example earns.
 """
 import csv
 import json
@@ -19,7 +19,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "submissions"
-EXPECTED = json.loads((ROOT / "examples" / "expected.json").read_text())
+EXPECTED = json.loads((ROOT / "examples" / "expected" / "ch02_fundamentals.json").read_text())
 ASSIGNMENT = "ch02_fundamentals"
 LEAKS = ("BEGIN HIDDEN TESTS", "run_hidden_test", "Traceback (most recent call last)", "autograder/hidden.py",
          "autograder.hidden")
