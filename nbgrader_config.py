@@ -28,9 +28,10 @@ c.Execute.timeout = 60
 # Start each notebook with the same seed-free, warning-visible kernel.
 c.Execute.interrupt_on_timeout = True
 
-# What a student sees where a solution was removed.
+# What a student sees where a solution was removed; the error says what to do, should the stub run.
 c.ClearSolutions.code_stub = {
-    "python": "# YOUR CODE HERE\nraise NotImplementedError()",
+    "python": "# YOUR CODE HERE: write this function, then run the next cell to test it\n"
+              "raise NotImplementedError(\"write this function, then run the next cell\")",
 }
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 

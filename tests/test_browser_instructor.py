@@ -38,7 +38,7 @@ def test_instructor_path(tmp_path):
     # A student at work in the same course: their copy must survive the instructor's Generate.
     lab.prepare_workspace(course, course / "workspace")
     work = course / "workspace" / ASSIGNMENT / "01_linear_regression.ipynb"
-    work.write_text(work.read_text().replace("raise NotImplementedError()", "return 'work in progress'", 1))
+    work.write_text(work.read_text().replace('raise NotImplementedError("write this function, then run the next cell")', "return 'work in progress'", 1))
     mine = work.read_text()
     started = time.monotonic()
     with lab.running("instructor", course, log=tmp_path / "server.log", env=jupyter_env(tmp_path)) as running_lab, \

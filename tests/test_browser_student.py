@@ -78,7 +78,7 @@ def test_student_path(tmp_path):
                 assert item in menu_labels(page, menu), f"README: {menu} › {item}, not in the {menu} menu"
             kinds = cells.evaluate_all("cells => cells.map(c => c.classList.contains('jp-CodeCell'))")
             texts = [text if code else "" for text, code in zip(cells.all_text_contents(), kinds)]
-            stub = cell_index(texts, "# YOUR CODE HERE", "raise NotImplementedError()")
+            stub = cell_index(texts, "# YOUR CODE HERE", "raise NotImplementedError(")
             assert "def forward_linear_regression(" in texts[stub]
             last_code_above = max(i for i in range(stub) if kinds[i])
             cells.nth(stub).locator(".jp-InputPrompt").click()

@@ -233,7 +233,7 @@ def test_workspace_is_never_overwritten_and_a_new_release_is_offered_beside_it(t
     workspace = tmp_path / "workspace"
     lab.prepare_workspace(course, workspace)
     work = workspace / ASSIGNMENT / "01_linear_regression.ipynb"
-    work.write_text(work.read_text().replace("raise NotImplementedError()", "return 42  # my answer", 1))
+    work.write_text(work.read_text().replace('raise NotImplementedError("write this function, then run the next cell")', "return 42  # my answer", 1))
     mine = work.read_text()
 
     # The instructor regenerates the release (make release, the formgrader's Generate...).
