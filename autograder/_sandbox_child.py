@@ -14,8 +14,12 @@ its own NumPy and the reference solutions.
 
 The data format (both directions): a JSON tree of nodes {"t": kind, ...} where
 kind is none, bool, int, float, str, tuple, list, dict (items: [[key, node], ...],
-keys are strings), array (ref: a name in the .npz) or other (type: a type name,
-for any value that is not plain data: the judge then reports that type).
+keys are strings), array (ref: a name in the .npz), fn (name: one of ELEMENTARY's, for
+an argument that is a function) or other (type: a type name, for any value that is not
+plain data: the judge then reports that type).
+
+A check may also name a script (`run_script`): the methods to call on an instance of a
+graded class, for exercises that are classes rather than functions.
 """
 import ast
 import builtins
@@ -40,6 +44,61 @@ MAX_NODES = 10_000         # nodes in one encoded value
 MAX_ELEMENTS = 4_000_000   # array elements in one encoded value (32 MB of float64)
 MAX_TEXT = 2_000           # characters kept of a string or an exception message
 ARRAY_KINDS = "biufc"      # bool, int, unsigned, float, complex: never object or structured
+
+
+# ---------------------------------------------------------------- named functions
+
+def _sigmoid(x):
+    return np.exp(-np.logaddexp(0.0, -x))   # no overflow warning at any magnitude
+
+
+ELEMENTARY = {   # the functions a case may pass as an argument, by name
+    "identity": np.positive,
+    "square": np.square,
+    "cube": lambda x: np.power(x, 3),
+    "sigmoid": _sigmoid,
+    "leaky_relu": lambda x: np.maximum(0.2 * x, x),
+    "relu": lambda x: np.maximum(x, 0.0),
+    "sin": np.sin,
+    "cos": np.cos,
+    "tanh": np.tanh,
+    "exp": np.exp,
+}
+
+
+class Fn:
+    """A named elementary function, for arguments that are functions (Chapter 1's derivatives and
+    chains): it crosses the wire as its name, so cases stay plain data. Immutable; copies are itself."""
+    __slots__ = ("_name",)
+
+    def __init__(self, name):
+        if name not in ELEMENTARY:
+            raise ValueError(f"no elementary function {name!r}")
+        object.__setattr__(self, "_name", name)
+
+    name = property(lambda self: self._name)
+    __name__ = property(lambda self: self._name)
+
+    def __call__(self, x):
+        return ELEMENTARY[self._name](x)
+
+    def __setattr__(self, key, value):
+        raise AttributeError("Fn is immutable")
+
+    def __eq__(self, other):
+        return type(other) is Fn and other._name == self._name
+
+    def __hash__(self):
+        return hash(("Fn", self._name))
+
+    def __repr__(self):
+        return self._name
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
 
 
 # ---------------------------------------------------------------- encoding (child and parent)
@@ -67,6 +126,8 @@ def encode(value, arrays, budget=None, depth=0):
         return other(value, " (too large to send back)")
     if value is None:
         return {"t": "none"}
+    if type(value) is Fn:
+        return {"t": "fn", "name": value.name}
     if isinstance(value, (bool, np.bool_)):
         return {"t": "bool", "v": bool(value)}
     if isinstance(value, (int, np.integer)):
@@ -132,6 +193,8 @@ def decode(node, arrays, budget=None, depth=0):
         if not all(isinstance(p, list) and len(p) == 2 and type(p[0]) is str for p in pairs):
             raise ValueError("bad dict node")
         return {key[:MAX_TEXT]: decode(item, arrays, budget, depth + 1) for key, item in pairs}
+    if kind == "fn" and type(node.get("name")) is str and node["name"] in ELEMENTARY:
+        return Fn(node["name"])
     if kind == "other" and type(node.get("type")) is str:
         return opaque(node["type"])
     raise ValueError(f"unknown node kind {kind!r}")
@@ -183,6 +246,35 @@ def save(tree_fd, arrays_fd, tree, arrays):
         file.write(json.dumps(tree))
 
 
+# ---------------------------------------------------------------- scripts: exercising a graded class
+
+def run_script(target, script, args):
+    """Exercise a graded class the same way in the kernel, in the sandbox and in the grader.
+
+    script: steps, each ["new", [i, ...]] (make the instance from those arguments), ["call", method,
+    [i, ...]] (call a method on those arguments) or ["get", attribute]. The result is what the
+    call and get steps gave, in order: a tuple, or the one value when there is one."""
+    instance, kept = None, []
+    for step in script:
+        kind, rest = step[0], step[1:]
+        if kind == "new":
+            instance = target(*[args[i] for i in rest[0]])
+        elif kind == "call":
+            kept.append(getattr(instance, rest[0])(*[args[i] for i in rest[1]]))
+        elif kind == "get":
+            kept.append(getattr(instance, rest[0]))
+        else:
+            raise ValueError(f"unknown script step {kind!r}")
+    return kept[0] if len(kept) == 1 else tuple(kept)
+
+
+def scripted(target, script):
+    """`target` itself without a script, else a function of the case's arguments that runs the script."""
+    if not script:
+        return target
+    return lambda *args: run_script(target, script, args)
+
+
 # ---------------------------------------------------------------- running the student's code (child only)
 
 def describe(exc):
@@ -219,8 +311,11 @@ def same(before, after, array_equal=np.array_equal):
     """
     if isinstance(before, dict):
         return isinstance(after, dict) and all(key in after and same(before[key], after[key]) for key in before)
-    if isinstance(before, tuple):
-        return all(same(b, a) for b, a in zip(before, after))
+    if isinstance(before, (tuple, list)):
+        return isinstance(after, (tuple, list)) and len(before) == len(after) and all(
+            same(b, a) for b, a in zip(before, after))
+    if type(before) is Fn:
+        return before == after
     return bool(array_equal(before, after))
 
 
@@ -253,7 +348,8 @@ def run_check(namespace, call, arrays_in, arrays_out):
     if not callable(function):
         return {"defined": True, "callable": False, "type": type(function).__name__[:100]}
     cases = [decode(case, arrays_in) for case in call["cases"]]
-    return {"defined": True, "callable": True, "cases": call_cases(function, cases, arrays_out)}
+    return {"defined": True, "callable": True,
+            "cases": call_cases(scripted(function, call.get("script")), cases, arrays_out)}
 
 
 class Unimportable:

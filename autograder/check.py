@@ -17,7 +17,9 @@ from typing import Callable
 
 import numpy as np
 
-from .compare import Raises, compare, judge_expected  # noqa: F401  (Raises: for the checks modules)
+from . import _sandbox_child as wire
+from .compare import VIEWS, Raises, compare, judge_expected  # noqa: F401  (Raises: for the checks modules)
+from ._sandbox_child import Fn  # noqa: F401  (for the checks modules: function-valued arguments)
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,22 @@ class Check:
     expect: Callable       # args -> the reference's result (plain data), or compare.Raises(message)
     explain: Callable | None = None   # (args, result) -> a better message for a wrong result, or None
     mistakes: Callable | None = None  # args -> the wrong results of the slips `explain` names
+    view: str | None = None           # judge compare.VIEWS[view] of the result: "values" or "shapes"
+    script: tuple | None = None       # for a graded class: the steps that exercise it (_sandbox_child.run_script)
     assignment: str = ""   # folder under source/; filled in by autograder.assignments
+
+    def __post_init__(self):
+        if self.view not in VIEWS:
+            raise ValueError(f"{self.grade_id}: unknown view {self.view!r}")
+
+    def wanted(self, args):
+        """What the judged view of a right answer is: the kernel is given this."""
+        want = self.expect(args)
+        return want if isinstance(want, Raises) else VIEWS[self.view](want)
+
+    def bind(self, target):
+        """The student's function, or, for a graded class, the function that runs the script on it."""
+        return wire.scripted(target, self.script)
 
     def cases(self, rng, tries=20):
         """make_cases, redrawn until every case tells the reference from each named slip."""
@@ -40,10 +57,10 @@ class Check:
         raise RuntimeError(f"{self.grade_id}: no case in {tries} draws separates the reference from its slips")
 
     def separates(self, args):
-        want = self.expect(args)
+        want = self.wanted(args)
         for wrong in self.mistakes(args) if self.mistakes else []:
             try:
-                compare(self.function, want, wrong)
+                compare(self.function, want, VIEWS[self.view](wrong))
             except AssertionError:
                 continue
             return False
@@ -52,9 +69,9 @@ class Check:
     def judge(self, args, result, error):
         """Raise AssertionError for a wrong answer. The verdict is compare's alone (the
         confined kernel applies it too, without the reference); `explain` only words it."""
-        want = self.expect(args)
+        want = self.wanted(args)
         try:
-            judge_expected(self.function, want, result, error)
+            judge_expected(self.function, want, VIEWS[self.view](result) if error is None else result, error)
         except AssertionError as exc:
             better = self.explain(args, result) if self.explain and (error is None) else None
             if error is not None and "matmul" in error[1]:

@@ -6,8 +6,10 @@ cases and their expected results (autograder/kernel_hidden.py), while the grader
 checks (specs.py) use the same rule with the reference at hand. It imports nothing
 but NumPy and the standard library.
 
-An expected result is plain data: a float, a float64 array, a tuple or a dict of
-them, or `Raises(message)` where the function must raise an exception.
+An expected result is plain data: a float, a float64 array, a string (what a view
+describes), a tuple or a dict of them, or `Raises(message)` where the function must raise
+an exception. A check may judge a view of the result (VIEWS): its values whatever their
+shape, or only its arrays' shapes and dtypes; the kernel and the grader apply the same view.
 """
 import copy
 import warnings
@@ -41,6 +43,9 @@ def compare(name, want, got):
             fail(f"{name} should be a tuple of {len(want)}, got {describe(got)}")
         for i, (w, g) in enumerate(zip(want, got)):
             compare(f"{name}[{i}]", w, g)
+    elif isinstance(want, str):
+        if got != want:
+            fail(f"{name} is {got}, expected {want}")
     elif isinstance(want, np.ndarray):
         if type(got) is not np.ndarray:
             fail(f"{name} should be a plain NumPy array, got {type(got).__name__}")
@@ -62,6 +67,36 @@ def close(name, got, want):
     # without its Python overhead: the fairness test judges millions of results.
     if not (np.abs(np.subtract(got, want)) <= ATOL + RTOL * np.abs(want)).all():
         fail(f"{name} is wrong (largest difference {np.max(np.abs(np.asarray(got) - want)):.3g})")
+
+
+def mapped(leaf, value):
+    """`value` with `leaf` applied to everything that is not a dict, tuple or list."""
+    if isinstance(value, dict):
+        return {key: mapped(leaf, item) for key, item in value.items()}
+    if isinstance(value, (tuple, list)):
+        return type(value)(mapped(leaf, item) for item in value) if type(value) in (tuple, list) else leaf(value)
+    return leaf(value)
+
+
+def values_leaf(value):
+    """Numbers, whatever the shape they came in: a scalar or any array becomes a flat array."""
+    if isinstance(value, (np.ndarray, np.generic, float)) and not isinstance(value, (bool, np.bool_)):
+        return np.ravel(value) if type(value) is not np.ndarray else value.reshape(-1)
+    return value
+
+
+def shapes_leaf(value):
+    """What a value is, in words, when only its shape and type are judged."""
+    if type(value) is np.ndarray:
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"a {type(value).__name__}, not an array"
+
+
+VIEWS = {   # a check's view: what of the result is judged
+    None: lambda value: value,
+    "values": lambda value: mapped(values_leaf, value),
+    "shapes": lambda value: mapped(shapes_leaf, value),
+}
 
 
 def describe(value):
@@ -98,8 +133,11 @@ def call(function, args):
 def same_inputs(before, after):
     if isinstance(before, dict):
         return isinstance(after, dict) and all(key in after and same_inputs(before[key], after[key]) for key in before)
-    if isinstance(before, tuple):
-        return all(same_inputs(b, a) for b, a in zip(before, after))
+    if isinstance(before, (tuple, list)):
+        return isinstance(after, (tuple, list)) and len(before) == len(after) and all(
+            same_inputs(b, a) for b, a in zip(before, after))
+    if callable(before) and not isinstance(before, np.ndarray):
+        return before == after
     return bool(np.array_equal(before, after))
 
 

@@ -16,4 +16,4 @@ SEEDS = (11, 23, 37)
 def run_hidden_test(grade_id, function, seeds=SEEDS):
     check = CHECKS[grade_id]
     cases = [args for seed in seeds for args in check.cases(np.random.default_rng(seed))]
-    run_cases(check.function, function, cases, check.judge)
+    run_cases(check.function, check.bind(function), cases, check.judge)

@@ -13,25 +13,28 @@ import json
 from pathlib import Path
 
 from . import _sandbox_child as wire
-from .compare import Raises, judge_expected, run_cases
+from .compare import VIEWS, Raises, judge_expected, run_cases
 
 CASES = Path(__file__).resolve().parents[1]
 MAX_BYTES = 64 << 20
 
 
 def load_cases(grade_id):
-    """(function name, [(args, expected)]) for one hidden test."""
+    """The hidden test's entry (function name, view, script) and its [(args, expected)]."""
     tree = json.loads(wire.read_regular(CASES / "cases.json", MAX_BYTES))
     arrays = wire.load_arrays(CASES / "cases.npz", MAX_BYTES)
     entry = tree[grade_id]
     pairs = [(wire.decode(case["args"], arrays),
               Raises(case["raises"]) if case["raises"] is not None else wire.decode(case["expect"], arrays))
              for case in entry["cases"]]
-    return entry["function"], pairs
+    return entry, pairs
 
 
 def run_hidden_test(grade_id, function):
-    name, pairs = load_cases(grade_id)
+    entry, pairs = load_cases(grade_id)
+    name, view = entry["function"], VIEWS[entry.get("view")]
     wants = iter([want for _, want in pairs])
-    run_cases(name, function, [args for args, _ in pairs],
-              lambda args, result, error: judge_expected(name, next(wants), result, error))
+    run_cases(name, wire.scripted(function, entry.get("script")) if callable(function) else function,
+              [args for args, _ in pairs],
+              lambda args, result, error: judge_expected(name, next(wants), view(result) if error is None else result,
+                                                         error))

@@ -227,7 +227,7 @@ def child_command(box, tree_fd, arrays_fd):
 
 def write_job(box, cells, checks, cases):
     arrays = {}
-    calls = [{"grade_id": check.grade_id, "function": check.function,
+    calls = [{"grade_id": check.grade_id, "function": check.function, "script": check.script,
               "cases": [wire.encode(args, arrays) for args in cases[check.grade_id]]} for check in checks]
     np.savez(box / "cases.npz", **arrays)
     (box / "job.json").write_text(json.dumps({"cells": cells, "calls": calls}))

@@ -102,9 +102,9 @@ def record_empty_submission(db_url, assignment, student):
 
 
 def kernel_cases(assignment, stems, seed):
-    """{grade_id: (function, [(args, expected)])} for the hidden tests of these notebooks."""
+    """{grade_id: (Check, [(args, expected)])} for the hidden tests of these notebooks."""
     rng = np.random.default_rng(seed)
-    return {gid: (check.function, cases_for(gid, rng)) for gid, check in sorted(CHECKS.items())
+    return {gid: (check, cases_for(gid, rng)) for gid, check in sorted(CHECKS.items())
             if check.assignment == assignment and check.notebook in stems}
 
 

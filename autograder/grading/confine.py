@@ -70,15 +70,15 @@ def available() -> bool:
 def write_grading_folder(folder: Path, cases: dict):
     """folder/autograder/ (the stand-in package) and folder/cases.{json,npz}.
 
-    cases: {grade_id: (function name, [(args, expected or Raises)])}."""
+    cases: {grade_id: (Check, [(args, expected or Raises)])}."""
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "autograder").mkdir(parents=True)
     for name, source in BOX_PACKAGE.items():
         target = folder / "autograder" / name
         target.write_text(source.read_text() if source else '"""The grader\'s stand-in package."""\n')
     arrays, tree = {}, {}
-    for grade_id, (function, pairs) in cases.items():
-        tree[grade_id] = {"function": function, "cases": [
+    for grade_id, (check, pairs) in cases.items():
+        tree[grade_id] = {"function": check.function, "view": check.view, "script": check.script, "cases": [
             {"args": wire.encode(args, arrays),
              "expect": None if isinstance(want, Raises) else wire.encode(want, arrays),
              "raises": want.message if isinstance(want, Raises) else None} for args, want in pairs]}
