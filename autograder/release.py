@@ -100,18 +100,25 @@ def release(assignment, root=COURSE_ROOT):
         copy_kit(Path(root, folder, assignment, "coursekit"))
 
 
+def assignments(root=COURSE_ROOT):
+    """Every assignment in source/, in course order (their names sort that way)."""
+    return sorted(p.name for p in Path(root, "source").iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder release", description=__doc__)
-    parser.add_argument("assignment", help="folder name under source/, e.g. ch02_fundamentals")
+    parser.add_argument("assignment", nargs="*", help="folder names under source/ (default: every one)")
     args = parser.parse_args(argv)
-    if not (COURSE_ROOT / "source" / args.assignment).is_dir():
-        parser.error(f"no assignment source/{args.assignment}")
-    try:
-        for line in sync_source_kit(args.assignment):
-            print(line)
-    except RuntimeError as error:
-        parser.exit(1, f"{error}\n")
-    release(args.assignment)
-    print(f"released notebooks/{args.assignment} and solutions/{args.assignment}; students' copies in "
-          f"workspace/ are untouched (`make lab` offers a changed release beside them)")
+    unknown = [a for a in args.assignment if not (COURSE_ROOT / "source" / a).is_dir()]
+    if unknown:
+        parser.error(f"no assignment source/{unknown[0]} (have: {', '.join(assignments())})")
+    for assignment in args.assignment or assignments():
+        try:
+            for line in sync_source_kit(assignment):
+                print(line)
+        except RuntimeError as error:
+            parser.exit(1, f"{error}\n")
+        release(assignment)
+        print(f"released notebooks/{assignment} and solutions/{assignment}")
+    print("students' copies in workspace/ are untouched (`make lab` offers a changed release beside them)")
     return 0

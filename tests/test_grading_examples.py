@@ -1,9 +1,11 @@
-"""End to end: grade the bundled example submissions once and check every expected outcome.
+"""End to end: grade the bundled example submissions and check every expected outcome.
 
-One test on purpose: grading the examples is the expensive part (about two minutes on
-two cores), so it runs once, on one pytest-xdist worker, and everything is asserted
-from that run and from one resumed rerun (given as a zip) that must change nothing.
-examples/expected/ch02_fundamentals.json (written by examples/build.py) says what each example earns.
+Chapter 2's examples are graded in one test on purpose: grading them is the expensive part
+(about two minutes on two cores), so it runs once, on one pytest-xdist worker, and everything
+is asserted from that run and from one resumed rerun (given as a zip) that must change nothing.
+Every other assignment's examples are graded once each and checked cell by cell, and the
+course's grades are built from all of them. examples/expected/<assignment>.json (written by
+examples/build.py) says what each example earns.
 """
 import csv
 import json
@@ -16,19 +18,21 @@ import zipfile
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "submissions"
-EXPECTED = json.loads((ROOT / "examples" / "expected" / "ch02_fundamentals.json").read_text())
 ASSIGNMENT = "ch02_fundamentals"
+EXPECTED = json.loads((ROOT / "examples" / "expected" / f"{ASSIGNMENT}.json").read_text())
+OTHERS = sorted(p.stem for p in (ROOT / "examples" / "expected").glob("*.json") if p.stem != ASSIGNMENT)
 LEAKS = ("BEGIN HIDDEN TESTS", "run_hidden_test", "Traceback (most recent call last)", "autograder/hidden.py",
          "autograder.hidden")
 
 
-def grade(out, *source, workers=2):
+def grade(out, *source, workers=2, assignment=ASSIGNMENT):
     # no PATH to the venv on purpose: the pipeline must find nbgrader's tools itself
     env = {"HOME": os.environ.get("HOME", "/tmp"), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, *source, "--out", str(out),
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", assignment, *source, "--out", str(out),
                            "--workers", str(workers), "--cell-timeout", "20", "--quiet", "--allow-unconfined"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr[-5000:]
@@ -40,10 +44,10 @@ def read_csv(path):
         return {row["student_id"]: row for row in csv.DictReader(handle)}
 
 
-def max_points(rows):
+def max_points(rows, assignment=ASSIGNMENT):
     """Points of each graded cell, from the source notebooks."""
     points = {}
-    for path in sorted((ROOT / "source" / ASSIGNMENT).glob("*.ipynb")):
+    for path in sorted((ROOT / "source" / assignment).glob("*.ipynb")):
         for cell in nbformat.read(str(path), as_version=4).cells:
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("grade"):
@@ -51,10 +55,10 @@ def max_points(rows):
     return points
 
 
-def check_scores(rows, points):
-    assert sorted(rows) == sorted(EXPECTED)
+def check_scores(rows, points, everyone=EXPECTED):
+    assert sorted(rows) == sorted(everyone)
     problems = []
-    for student, expected in EXPECTED.items():
+    for student, expected in everyone.items():
         row = rows[student]
         for column, full in points.items():
             grade_id = column.split(":")[1]
@@ -165,7 +169,7 @@ def gradebook_counts(out):
 def zip_of(folder, archive):
     """The submissions as an LMS-style zip, in the `<student>/<notebook>.ipynb` form."""
     with zipfile.ZipFile(archive, "w") as zipped:
-        for path in sorted(folder.rglob("*.ipynb")):
+        for path in sorted(folder.glob(f"*/{ASSIGNMENT}/*.ipynb")):
             student = path.relative_to(folder).parts[0]
             zipped.write(path, f"{student}/{path.name}")
     return archive
@@ -199,3 +203,15 @@ def test_bundled_examples(tmp_path):
     assert f"{len(EXPECTED)} students (2 graded now, {len(EXPECTED) - 2} unchanged)" in summary
     assert (out / "grades.csv").read_text() == first_csv
     assert gradebook_counts(out) == first_counts
+
+
+@pytest.mark.parametrize("assignment", OTHERS)
+def test_bundled_examples_of_every_other_assignment(tmp_path, assignment):
+    everyone = json.loads((ROOT / "examples" / "expected" / f"{assignment}.json").read_text())
+    out = tmp_path / assignment
+    summary = grade(out, "--submissions", str(EXAMPLES), assignment=assignment)
+    assert f"{len(everyone)} students ({len(everyone)} graded now" in summary
+    rows = read_csv(out / "grades.csv")
+    check_scores(rows, max_points(rows, assignment), everyone)
+    pages = sorted((out / "feedback").rglob("*.html"))
+    assert pages and not [page for page in pages for leak in LEAKS if leak in page.read_text()]

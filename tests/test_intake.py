@@ -283,3 +283,13 @@ def test_a_symlink_to_a_file_at_the_top_is_not_a_student(tmp_path):
 def test_submission_fields_keep_their_order():
     assert [f for f in intake.Submission.__dataclass_fields__] == ["student_id", "folder", "notebooks", "flags"]
     assert intake.Submission("s", intake.REFUSED).flags == ()
+
+
+def test_a_student_with_only_other_assignments_is_not_a_submission_of_this_one(tmp_path):
+    submitted = tmp_path / "submitted"
+    for student, assignment in (("alice", "a1"), ("bob", "a2"), ("carol", "a1")):
+        (submitted / student / assignment).mkdir(parents=True)
+        (submitted / student / assignment / "01_linear_regression.ipynb").write_text(NB)
+    (submitted / "dave" / "a1").mkdir(parents=True)          # an empty folder: submitted nothing
+    assert [s.student_id for s in intake.from_folder(submitted, "a1", STEMS)] == ["alice", "carol", "dave"]
+    assert [s.student_id for s in intake.from_folder(submitted, "a2", STEMS)] == ["bob"]

@@ -76,9 +76,13 @@ def refused_flag(stem: str) -> str:
 
 
 def from_folder(submissions: Path, assignment: str, stems: list[str]) -> list[Submission]:
+    """Every student who has a folder for this assignment (a student of the course with only other
+    assignments' folders did not submit this one, as in nbgrader's submitted/)."""
     found = []
     for student in sorted(p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith(".")):
         folder = student / assignment
+        if not (student.is_symlink() or folder.is_symlink() or folder.exists()):
+            continue
         if student.is_symlink() or folder.is_symlink():
             found.append(Submission(student.name, REFUSED / student.name / assignment, {},
                                     tuple(refused_flag(stem) for stem in stems)))
