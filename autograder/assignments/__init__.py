@@ -15,8 +15,13 @@ COURSE_ROOT = Path(__file__).resolve().parents[2]
 
 
 def names():
-    """Every assignment with a package here, in course order (their names sort that way)."""
-    return sorted(info.name for info in pkgutil.iter_modules(__path__) if info.ispkg)
+    """Every assignment with a package here that lists its checks, in course order (their names sort
+    that way). A package still without checks.py (an assignment being written) is not one yet, so
+    it cannot stop the others from grading; tests/test_release.py insists that every folder in
+    source/ has one."""
+    here = Path(__file__).resolve().parent
+    return sorted(info.name for info in pkgutil.iter_modules(__path__)
+                  if info.ispkg and (here / info.name / "checks.py").is_file())
 
 
 def checks(assignment):
