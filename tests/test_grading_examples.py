@@ -3,9 +3,9 @@
 Chapter 2's examples are graded in one test on purpose: grading them is the expensive part
 (about two minutes on two cores), so it runs once, on one pytest-xdist worker, and everything
 is asserted from that run and from one resumed rerun (given as a zip) that must change nothing.
-Every other assignment's examples are graded once each and checked cell by cell, and the
-course's grades are built from all of them. examples/expected/<assignment>.json (written by
-examples/build.py) says what each example earns.
+Every other assignment's examples are graded in tests/test_grading_examples_course.py (a file
+of its own, so that pytest-xdist runs it beside this one). examples/expected/<assignment>.json
+(written by examples/build.py) says what each example earns.
 """
 import csv
 import json
@@ -18,13 +18,11 @@ import zipfile
 from pathlib import Path
 
 import nbformat
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "submissions"
 ASSIGNMENT = "ch02_fundamentals"
 EXPECTED = json.loads((ROOT / "examples" / "expected" / f"{ASSIGNMENT}.json").read_text())
-OTHERS = sorted(p.stem for p in (ROOT / "examples" / "expected").glob("*.json") if p.stem != ASSIGNMENT)
 LEAKS = ("BEGIN HIDDEN TESTS", "run_hidden_test", "Traceback (most recent call last)", "autograder/hidden.py",
          "autograder.hidden")
 
@@ -204,14 +202,3 @@ def test_bundled_examples(tmp_path):
     assert (out / "grades.csv").read_text() == first_csv
     assert gradebook_counts(out) == first_counts
 
-
-@pytest.mark.parametrize("assignment", OTHERS)
-def test_bundled_examples_of_every_other_assignment(tmp_path, assignment):
-    everyone = json.loads((ROOT / "examples" / "expected" / f"{assignment}.json").read_text())
-    out = tmp_path / assignment
-    summary = grade(out, "--submissions", str(EXAMPLES), assignment=assignment)
-    assert f"{len(everyone)} students ({len(everyone)} graded now" in summary
-    rows = read_csv(out / "grades.csv")
-    check_scores(rows, max_points(rows, assignment), everyone)
-    pages = sorted((out / "feedback").rglob("*.html"))
-    assert pages and not [page for page in pages for leak in LEAKS if leak in page.read_text()]
