@@ -24,6 +24,7 @@ graded class, for exercises that are classes rather than functions.
 import ast
 import builtins
 import copy
+import importlib
 import io
 import json
 import os
@@ -248,31 +249,102 @@ def save(tree_fd, arrays_fd, tree, arrays):
 
 # ---------------------------------------------------------------- scripts: exercising a graded class
 
-def run_script(target, script, args):
+KIT_MODULE = "coursekit.framework"   # the student-facing kit's module of given classes (Chapter 3's framework)
+KIT_CLASSES = frozenset({            # the given, non-graded classes a script may make: the probes that stand in
+    "ProbeScale", "ProbeSquare",     # for operations, layers, a loss and a network, so that one graded class
+    "ProbeLayer", "ProbeLoss",       # is judged on its own, never through the student's other exercises
+    "ProbeNetwork",
+})
+KIT_MIXINS = frozenset({"ProbeSetup"})   # given mixins a script may put in front of the graded class
+
+
+def _name(value, allowed=None):
+    """A method or attribute name from a script: a plain identifier, never a dunder (or one of `allowed`)."""
+    if type(value) is not str or not value.isidentifier() or value.startswith("__") or (
+            allowed is not None and value not in allowed):
+        raise ValueError(f"script names {value!r}, which it may not")
+    return value
+
+
+def _resolve(ref, args, made):
+    """A script's reference to a value: i (the case's argument i), "@k" (the k-th kit object the script
+    made) or a list of references (a list of those values)."""
+    if type(ref) is int:
+        return args[ref]
+    if type(ref) is str and ref.startswith("@") and ref[1:].isdigit():
+        return made[int(ref[1:])]
+    if isinstance(ref, (list, tuple)):
+        return [_resolve(item, args, made) for item in ref]
+    raise ValueError(f"bad script reference {ref!r}")
+
+
+def run_script(target, script, args, kit=None):
     """Exercise a graded class the same way in the kernel, in the sandbox and in the grader.
 
-    script: steps, each ["new", [i, ...]] (make the instance from those arguments), ["call", method,
-    [i, ...]] (call a method on those arguments) or ["get", attribute]. The result is what the
-    call and get steps gave, in order: a tuple, or the one value when there is one."""
-    instance, kept = None, []
+    script: steps, each a list (JSON) or tuple whose first item says what it does:
+
+    | step | does | keeps |
+    |---|---|---|
+    | ["new", refs] | instance = target(*refs) | |
+    | ["new_with", mixin, refs] | instance = a subclass of target with the kit's `mixin` first, made from refs | |
+    | ["kit", class, refs] | makes a given kit object (one of KIT_CLASSES) from refs; "@k" refers to the k-th | |
+    | ["set", attribute, ref] | setattr(instance, attribute, value) | |
+    | ["call", method, refs] | calls instance.method(*refs) | what it returned |
+    | ["do", method, refs] | calls instance.method(*refs) | nothing |
+    | ["get", attribute] | | instance.attribute |
+    | ["items", attribute] | | tuple(instance.attribute), calling it first if it is a method |
+    | ["report", ref] | | the kit object's report(): plain data, what it was given |
+
+    refs is a list of references: i (the case's argument i), "@k" (the k-th kit object) or a list of
+    references. The result is what the steps kept, in order: a tuple, or the one value when there is one.
+    Every step is data: names are plain identifiers (no dunders), kit classes come from a closed list,
+    and kit objects from `kit`, or else from the student-facing kit (KIT_MODULE, imported by name: in the
+    sandbox it is the copy in lib/, in a kernel the one beside the notebook, the same module the
+    student's classes were built on).
+    """
+    instance, kept, made = None, [], []
+
+    def from_kit(name, allowed):
+        nonlocal kit
+        if kit is None:
+            kit = importlib.import_module(KIT_MODULE)
+        return getattr(kit, _name(name, allowed))
+
     for step in script:
-        kind, rest = step[0], step[1:]
+        kind, rest = step[0], list(step[1:])
         if kind == "new":
-            instance = target(*[args[i] for i in rest[0]])
-        elif kind == "call":
-            kept.append(getattr(instance, rest[0])(*[args[i] for i in rest[1]]))
+            instance = target(*_resolve(rest[0], args, made))
+        elif kind == "new_with":
+            mixin = from_kit(rest[0], KIT_MIXINS)
+            combined = type(getattr(target, "__name__", "Graded"), (mixin, target), {})
+            instance = combined(*_resolve(rest[1], args, made))
+        elif kind == "kit":
+            made.append(from_kit(rest[0], KIT_CLASSES)(*_resolve(rest[1], args, made)))
+        elif kind == "set":
+            setattr(instance, _name(rest[0]), _resolve(rest[1], args, made))
+        elif kind in ("call", "do"):
+            result = getattr(instance, _name(rest[0]))(*_resolve(rest[1], args, made))
+            if kind == "call":
+                kept.append(result)
         elif kind == "get":
-            kept.append(getattr(instance, rest[0]))
+            kept.append(getattr(instance, _name(rest[0])))
+        elif kind == "items":
+            value = getattr(instance, _name(rest[0]))
+            kept.append(tuple(value() if callable(value) else value))
+        elif kind == "report":
+            if not (type(rest[0]) is str and rest[0].startswith("@")):
+                raise ValueError(f"a report is of a kit object, not {rest[0]!r}")
+            kept.append(_resolve(rest[0], args, made).report())
         else:
             raise ValueError(f"unknown script step {kind!r}")
     return kept[0] if len(kept) == 1 else tuple(kept)
 
 
-def scripted(target, script):
+def scripted(target, script, kit=None):
     """`target` itself without a script, else a function of the case's arguments that runs the script."""
     if not script:
         return target
-    return lambda *args: run_script(target, script, args)
+    return lambda *args: run_script(target, script, args, kit)
 
 
 # ---------------------------------------------------------------- running the student's code (child only)

@@ -195,3 +195,157 @@ def test_the_sandbox_child_runs_scripts_on_decoded_fn_arguments():
     assert output.tolist() == [0.0, 2.0, 4.0] and input_grad.tolist() == [2.0, 2.0, 2.0] and factor_grad == 3.0
     derived = wire.run_check(namespace, fn_call, arrays_in, arrays_out)["cases"][0]
     assert np.allclose(wire.decode(derived["result"], arrays_out), [0.0, 2.0, 4.0])
+
+
+# ---------------------------------------------------------------- scripts with the kit's probes (Chapter 3)
+
+from autograder.coursekit import framework  # noqa: E402
+
+
+class Halver(framework.Optimizer):
+    """An optimizer as a student might write one: halves every parameter's gradient step, in place."""
+
+    def step(self):
+        for param, grad in zip(self.net.params(), self.net.param_grads()):
+            param -= 0.5 * self.lr * grad
+
+
+class Chain:
+    """A layer as a student might write one: its set-up comes from the kit's ProbeSetup under test."""
+
+    def __init__(self, neurons):
+        self.neurons, self.first = neurons, True
+
+    def forward(self, x):
+        if self.first:
+            self._setup_layer(x)
+            self.params = [op.param for op in self.operations if isinstance(op, framework.ParamOperation)]
+            self.first = False
+        for op in self.operations:
+            x = op.forward(x)
+        return x
+
+    def backward(self, grad):
+        for op in reversed(self.operations):
+            grad = op.backward(grad)
+        self.param_grads = [op.param_grad for op in self.operations if isinstance(op, framework.ParamOperation)]
+        return grad
+
+
+OPTIMIZER_SCRIPT = (("new", (0,)), ("kit", "ProbeNetwork", (1, 2)), ("set", "net", "@0"), ("do", "step", ()),
+                    ("report", "@0"))
+LAYER_SCRIPT = (("kit", "ProbeScale", (2,)), ("kit", "ProbeSquare", ()), ("new_with", "ProbeSetup", (3,)),
+                ("set", "probe_operations", ("@0", "@1")), ("call", "forward", (0,)), ("call", "backward", (1,)),
+                ("items", "params"), ("items", "param_grads"), ("get", "probe_setups"))
+
+
+def halver_expect(args):
+    lr, params, grads = args
+    return tuple(p - 0.5 * lr * g for p, g in zip(params, grads))
+
+
+def halver_cases(rng):
+    shapes = [(3, 2), (1, 2)]
+    return [(0.1, tuple(rng.standard_normal(s) for s in shapes), tuple(rng.standard_normal(s) for s in shapes))]
+
+
+def chain_expect(args):
+    x, grad, c, _ = args
+    c = c[0, 0]
+    return ((c * x) ** 2, 2 * c * c * x * grad, (np.array([[c]]),), (np.array([[np.sum(2 * c * x * x * grad)]]),), 1.0)
+
+
+def chain_cases(rng):
+    return [(rng.standard_normal((4, 3)), rng.standard_normal((4, 3)), rng.uniform(1, 2, size=(1, 1)), 3)]
+
+
+@pytest.fixture
+def kit_importable(monkeypatch):
+    """`coursekit.framework` importable by name, as it is beside a notebook and in the sandbox's lib/."""
+    import autograder.coursekit as kit
+    monkeypatch.setitem(sys.modules, "coursekit", kit)
+    monkeypatch.setitem(sys.modules, "coursekit.framework", framework)
+
+
+def test_a_script_makes_kit_probes_sets_attributes_and_reports_what_they_saw(kit_importable):
+    optimizer = Check("o", "nb", "Halver", halver_cases, halver_expect, script=OPTIMIZER_SCRIPT)
+    run_cases("Halver", optimizer.bind(Halver), optimizer.cases(np.random.default_rng(0)), optimizer.judge)
+    layer = Check("l", "nb", "Chain", chain_cases, chain_expect, script=LAYER_SCRIPT)
+    run_cases("Chain", layer.bind(Chain), layer.cases(np.random.default_rng(0)), layer.judge)
+    # The probes hold copies: an optimizer updating in place never touches the case's own arrays.
+    args = halver_cases(np.random.default_rng(1))[0]
+    before = copy.deepcopy(args)
+    wire.run_script(Halver, OPTIMIZER_SCRIPT, args, kit=framework)
+    assert all(np.array_equal(a, b) for a, b in zip(before[1], args[1]))
+
+
+def test_a_script_stays_data(kit_importable):
+    with pytest.raises(ValueError, match="may not"):
+        wire.run_script(Halver, [("kit", "Trainer", [])], ())
+    with pytest.raises(ValueError, match="may not"):
+        wire.run_script(Chain, [("new_with", "ProbeLayer", [0])], (3,))
+    with pytest.raises(ValueError, match="may not"):
+        wire.run_script(Halver, [("new", [0]), ("get", "__class__")], (0.1,))
+    with pytest.raises(ValueError, match="may not"):
+        wire.run_script(Halver, [("new", [0]), ("call", "__init__", [0])], (0.1,))
+    with pytest.raises(ValueError, match="a report is of a kit object"):
+        wire.run_script(Halver, [("new", [0]), ("report", 0)], (0.1,))
+    with pytest.raises(ValueError, match="bad script reference"):
+        wire.run_script(Halver, [("new", ["0"])], (0.1,))
+    # JSON turns tuples into lists: the same script, as the kernel and the sandbox receive it.
+    as_json = json.loads(json.dumps(OPTIMIZER_SCRIPT))
+    args = halver_cases(np.random.default_rng(2))[0]
+    got = wire.run_script(Halver, as_json, copy.deepcopy(args))
+    assert all(np.allclose(g, w) for g, w in zip(got, halver_expect(args)))
+
+
+KIT_KERNEL_PROGRAM = """
+import numpy as np
+from coursekit import framework
+from autograder.hidden import run_hidden_test
+
+class Halver(framework.Optimizer):
+    def step(self):
+        for param, grad in zip(self.net.params(), self.net.param_grads()):
+            param -= 0.5 * self.lr * grad
+
+class Rebinder(framework.Optimizer):
+    def step(self):
+        for param, grad in zip(self.net.params(), self.net.param_grads()):
+            param = param - 0.5 * self.lr * grad
+
+for function in (Halver, Rebinder):
+    try:
+        run_hidden_test("halver", function)
+    except AssertionError as exc:
+        print(function.__name__, "failed:", exc)
+"""
+
+
+def test_the_confined_kernels_stand_in_runs_scripts_with_the_kit_beside_the_notebook(tmp_path):
+    import shutil
+    from autograder.release import KIT
+    check = Check("halver", "nb", "Halver", halver_cases, halver_expect, script=OPTIMIZER_SCRIPT)
+    rng = np.random.default_rng(3)
+    write_grading_folder(tmp_path, {"halver": (check, [(args, check.wanted(args)) for args in check.cases(rng)])})
+    shutil.copytree(KIT, tmp_path / "coursekit", ignore=shutil.ignore_patterns("__pycache__"))
+    done = subprocess.run([sys.executable, "-c", KIT_KERNEL_PROGRAM], cwd=tmp_path, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "Halver: matches the reference on 1 random cases." in lines
+    assert any(line.startswith("Rebinder failed: Halver(...)[0] is wrong") for line in lines), lines
+
+
+def test_the_sandbox_child_runs_kit_scripts_on_the_students_classes(kit_importable):
+    namespace = {}
+    exec(KIT_KERNEL_PROGRAM.split("for function")[0].replace("from autograder.hidden import run_hidden_test", ""),
+         namespace)
+    arrays_in, arrays_out = {}, {}
+    args = halver_cases(np.random.default_rng(4))[0]
+    call = {"function": "Halver", "script": json.loads(json.dumps(OPTIMIZER_SCRIPT)),
+            "cases": [wire.encode(args, arrays_in)]}
+    outcome = wire.run_check(namespace, call, arrays_in, arrays_out)["cases"][0]
+    assert outcome["error"] is None and not outcome["modified"]
+    got = wire.decode(outcome["result"], arrays_out)
+    assert all(np.allclose(g, w) for g, w in zip(got, halver_expect(args)))
