@@ -163,6 +163,13 @@ def test_check_pair_and_check_raises():
     assert "does not say (4,)" in message_of(
         lambda: fd.check_raises(refuses, (np.zeros(3), np.zeros((3, 1))), "f", must_name=["(4,)"]))
 
+    def asserts(x, y):   # a student's own assert (raised by hand: pytest rewrites assert statements here)
+        if x.shape != y.shape:
+            raise AssertionError("shapes differ")
+
+    assert "raised AssertionError (shapes differ), expected a ValueError" in message_of(
+        lambda: fd.check_raises(asserts, (np.zeros(3), np.zeros((3, 1))), "f"))
+
 
 # ---------------------------------------------------------------- the figures
 

@@ -146,6 +146,21 @@ def add_backward_at_output(x, y, sigma):
     return d(sigma)(s), d(sigma)(s)
 
 
+def add_backward_sigmoid_formula(x, y, sigma):
+    s = sigma(x + y)
+    return s * (1 - s), s * (1 - s)
+
+
+def sigma_xw_sigmoid_formula(X, W, sigma):
+    s = sigma(X @ W)
+    return (s * (1 - s)) @ W.T
+
+
+def sum_sigmoid_formula(X, W, sigma):
+    s = sigma(X @ W)
+    return (s * (1 - s)) @ W.T
+
+
 def matmul_backward_no_transpose(X, W, dL_dN):
     return dL_dN @ W
 
@@ -231,7 +246,8 @@ SLIPS = {
     "add_backward": [(add_backward_sigma, "sigma, not its derivative", "not sigma'(a)"),
                      (add_backward_ones, "sigma' missing", "sigma' is missing"),
                      (add_backward_at_inputs, "derivative at the wrong input", "evaluated at x"),
-                     (add_backward_at_output, "derivative at the output", "at sigma's output")],
+                     (add_backward_at_output, "derivative at the output", "at sigma's output"),
+                     (add_backward_sigmoid_formula, "sigmoid's derivative for any sigma", "sigmoid's derivative only")],
     "matmul_backward_x": [(matmul_backward_no_transpose, "W not transposed", "untransposed"),
                           (matmul_backward_like_w, "gradient for W", "gradient with respect to W"),
                           (matmul_backward_book, "W transposed alone", "dL_dN is ignored")],
@@ -239,13 +255,15 @@ SLIPS = {
                           (sigma_xw_sigma, "sigma, not its derivative", "not sigma'(N)"),
                           (sigma_xw_at_output, "derivative at the output", "at sigma's output"),
                           (sigma_xw_with_x, "gradient for W", "made with X"),
-                          (sigma_xw_column, "transposed", "transpose of the right shape")],
+                          (sigma_xw_column, "transposed", "transpose of the right shape"),
+                          (sigma_xw_sigmoid_formula, "sigmoid's derivative for any sigma", "sigmoid's derivative only")],
     "sum_backward": [(sum_no_transpose, "W not transposed", "untransposed"),
                      (sum_no_derivative, "sigma' missing", "sigma' is missing"),
                      (sum_sigma, "sigma, not its derivative", "not sigma'(N)"),
                      (sum_at_output, "derivative at the output", "at sigma's output"),
                      (sum_over_rows, "summed over rows", "has shape (1, 2), expected (2, 2)"),
                      (sum_like_w, "gradient for W", "gradient with respect to W"),
+                     (sum_sigmoid_formula, "sigmoid's derivative for any sigma", "sigmoid's derivative only"),
                      (sum_estimated, "estimated derivative", "close but not exact")],
 }
 CASES = [(grade_id, slip, name, phrase) for grade_id, slips in SLIPS.items() for slip, name, phrase in slips]

@@ -190,10 +190,14 @@ def check_pair(result, name):
 
 
 def check_raises(function, args, name, error=ValueError, must_name=()):
-    """function(*args) must raise `error`, and its message must contain every string in `must_name`."""
+    """function(*args) must raise `error`, and its message must contain every string in `must_name`.
+    Any other exception (an assert of your own, say) is reported, not passed through."""
     try:
         function(*args)
-    except error as raised:
+    except Exception as raised:   # the function under test may raise anything: say what it was
+        if not isinstance(raised, error):
+            raise AssertionError(_message(f"{name} raised {type(raised).__name__} ({raised}), expected a "
+                                          f"{error.__name__}.")) from None
         missing = [text for text in must_name if text not in str(raised)]
         if missing:
             raise AssertionError(_message(f"{name} raised {error.__name__}, but its message does not say "

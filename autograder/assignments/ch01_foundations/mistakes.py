@@ -49,6 +49,8 @@ SIGMA_NOT_DERIVATIVE = ("sigma, not its derivative", "it uses sigma itself where
 DERIVATIVE_MISSING = ("sigma' missing", "the derivative of sigma is missing: only the derivative of the inner "
                       "step is left. Multiply by sigma' at sigma's input.")
 AT_OUTPUT = ("derivative at the output", "sigma' was evaluated at sigma's output: evaluate it at sigma's input.")
+SIGMOID_FORMULA = ("sigmoid's derivative for any sigma", "sigma' was written as sigma (1 - sigma), which is the "
+                   "sigmoid's derivative only: sigma here may be any function. Take sigma' from derivative_of(sigma).")
 ESTIMATED = ("estimated derivative", "the numbers are close to the right ones but not exact, as a finite-difference "
              "estimate of sigma' gives: take sigma' from derivative_of(sigma), which is exact.")
 
@@ -123,13 +125,19 @@ def add_forward_mistakes(args):
     return [(*SIGMA_NOT_APPLIED, x + y), (*SIGMA_OF_EACH, sigma(x) + sigma(y))]
 
 
+def _sigmoid_formula(sigma, N):
+    """sigma (1 - sigma) at N: a slip unless sigma is the sigmoid, where it is no slip at all (so not listed)."""
+    return [] if sigma.__name__ == "sigmoid" else [sigma(N) * (1 - sigma(N))]
+
+
 def add_backward_mistakes(args):
     x, y, sigma = args
     slope, a = exact_slope(sigma), x + y
     return [(*SIGMA_NOT_DERIVATIVE, (sigma(a), sigma(a))),
             (*DERIVATIVE_MISSING, (np.ones_like(x), np.ones_like(y))),
             (*WRONG_POINT, (slope(x), slope(y))),
-            (*AT_OUTPUT, (slope(sigma(a)), slope(sigma(a))))]
+            (*AT_OUTPUT, (slope(sigma(a)), slope(sigma(a)))),
+            *[(*SIGMOID_FORMULA, (wrong, wrong.copy())) for wrong in _sigmoid_formula(sigma, a)]]
 
 
 def matmul_backward_mistakes(args):
@@ -149,7 +157,8 @@ def sigma_xw_mistakes(args):
     return [(*DERIVATIVE_MISSING, W.T.copy()),
             (*SIGMA_NOT_DERIVATIVE, sigma(N) @ W.T),
             (*AT_OUTPUT, slope(sigma(N)) @ W.T),
-            (*GRADIENT_FOR_W, slope(N) @ X)]
+            (*GRADIENT_FOR_W, slope(N) @ X),
+            *[(*SIGMOID_FORMULA, wrong @ W.T) for wrong in _sigmoid_formula(sigma, N)]]
 
 
 def sum_backward_mistakes(args):
@@ -159,7 +168,8 @@ def sum_backward_mistakes(args):
     found = [(*DERIVATIVE_MISSING, np.ones_like(N) @ W.T),
              (*SIGMA_NOT_DERIVATIVE, sigma(N) @ W.T),
              (*AT_OUTPUT, slope(sigma(N)) @ W.T),
-             (*SUMMED_OVER_ROWS, (slope(N) @ W.T).sum(axis=0, keepdims=True))]
+             (*SUMMED_OVER_ROWS, (slope(N) @ W.T).sum(axis=0, keepdims=True)),
+             *[(*SIGMOID_FORMULA, wrong @ W.T) for wrong in _sigmoid_formula(sigma, N)]]
     if W.shape[0] == W.shape[1]:
         found.append((*W_NOT_TRANSPOSED, slope(N) @ W))
     if X.shape[0] == X.shape[1] == W.shape[1]:

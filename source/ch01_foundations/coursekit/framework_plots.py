@@ -150,7 +150,7 @@ def weight_pictures(arrays, titles, suptitle=""):
         image = ax.imshow(array, cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("neuron")
-        ax.set_ylabel("input")
+    axes[0].set_ylabel("input")
     fig.colorbar(image, ax=list(axes), shrink=0.8)
     if suptitle:
         fig.suptitle(suptitle)
