@@ -60,7 +60,8 @@ def rmse(preds, actuals):
 
 
 def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
+    with np.errstate(over="ignore"):     # exp(1000) is inf, and 1 / (1 + inf) is the right answer, 0
+        return 1.0 / (1.0 + np.exp(-x))
 ''',
     (NET, "net_forward_solution"): '''import numpy as np
 
@@ -300,6 +301,121 @@ def rmse(preds, actuals):
     return float(np.mean((preds - actuals) ** 2))
 ''',
 }
+
+# ---------------------------------------------------------------- the book's own code, as a student would copy it
+# Functions that behave exactly like the official Chapter 2 notebook's (SethHWeidman/DLFS_code,
+# 02_fundamentals/Code.ipynb), written here in our own words: the forward passes check sizes with
+# assert only (a flat y_batch or a flat W goes through) and report the mean; the linear bias gradient
+# is summed over the batch without keepdims, shape (1,); the book has no update function, its loop
+# subtracts in place, and so does this one; the sigmoid is the naive formula; the network's gradients
+# use -(y - P) (half the gradient of this course's L), and its B1 and B2 gradients are summed a second
+# time, over the hidden units: two plain numbers.
+BOOK = {
+    (LIN, "lin_forward_solution"): '''import numpy as np
+
+
+def forward_linear_regression(X_batch, y_batch, weights):
+    # sizes only, checked with assert: a flat y_batch, or a flat W, goes through
+    assert len(X_batch) == len(y_batch)
+    assert X_batch.shape[1] == len(weights["W"])
+    assert weights["B"].shape[0] == 1 and weights["B"].shape[1] == 1
+    N = X_batch @ weights["W"]
+    P = N + weights["B"]
+    return np.mean((y_batch - P) ** 2), {"X": X_batch, "N": N, "P": P, "y": y_batch}
+''',
+    (LIN, "lin_gradients_solution"): '''import numpy as np
+
+
+def loss_gradients(forward_info, weights):
+    grad_P = -2 * (forward_info["y"] - forward_info["P"])
+    # the bias gradient summed over the batch without keeping the axis: shape (1,)
+    return {"W": forward_info["X"].T @ grad_P, "B": grad_P.sum(axis=0)}
+''',
+    (LIN, "lin_update_solution"): '''import numpy as np
+
+
+def update_weights(weights, grads, learning_rate):
+    # the training loop's step, in place
+    for name in weights:
+        weights[name] -= learning_rate * grads[name]
+    return weights
+''',
+    (LIN, "lin_predict_solution"): '''import numpy as np
+
+
+def predict(X, weights):
+    return X @ weights["W"] + weights["B"]
+''',
+    (LIN, "lin_mae_solution"): '''import numpy as np
+
+
+def mae(preds, actuals):
+    return np.mean(np.abs(preds - actuals))
+''',
+    (LIN, "lin_rmse_solution"): '''import numpy as np
+
+
+def rmse(preds, actuals):
+    return np.sqrt(np.mean((preds - actuals) ** 2))
+''',
+    (NET, "net_part1_functions"): '''import numpy as np
+
+
+def update_weights(weights, grads, learning_rate):
+    for name in weights:
+        weights[name] -= learning_rate * grads[name]
+    return weights
+
+
+def mae(preds, actuals):
+    return np.mean(np.abs(preds - actuals))
+
+
+def rmse(preds, actuals):
+    return np.sqrt(np.mean((preds - actuals) ** 2))
+''',
+    (NET, "net_sigmoid_solution"): '''import numpy as np
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+''',
+    (NET, "net_forward_solution"): '''import numpy as np
+
+
+def forward_loss(X, y, weights):
+    # no check of the target at all
+    M1 = X @ weights["W1"]
+    N1 = M1 + weights["B1"]
+    O1 = sigmoid(N1)
+    M2 = O1 @ weights["W2"]
+    P = M2 + weights["B2"]
+    return {"X": X, "M1": M1, "N1": N1, "O1": O1, "M2": M2, "P": P, "y": y}, np.mean((y - P) ** 2)
+''',
+    (NET, "net_gradients_solution"): '''import numpy as np
+
+
+def loss_gradients(forward_info, weights):
+    f = forward_info
+    grad_P = -(f["y"] - f["P"])
+    grad_N1 = (grad_P @ weights["W2"].T) * sigmoid(f["N1"]) * (1 - sigmoid(f["N1"]))
+    # each bias gradient summed over the batch, then once more: one plain number
+    return {"W1": f["X"].T @ grad_N1, "B1": grad_N1.sum(axis=0).sum(),
+            "W2": f["O1"].T @ grad_P, "B2": grad_P.sum(axis=0).sum()}
+''',
+    (NET, "net_predict_solution"): '''import numpy as np
+
+
+def predict(X, weights):
+    return sigmoid(X @ weights["W1"] + weights["B1"]) @ weights["W2"] + weights["B2"]
+''',
+    (NET, "q_no_sigmoid"): "It would be a linear regression: the product of the two weight matrices is one matrix.",
+    (NET, "q_zero_init"): "All hidden units would stay the same as each other.",
+}
+# What is wrong with the book's code in this course, by test cell: every other cell passes.
+BOOK_FAILS = ("lin_forward_checks_input", "lin_gradients_shapes", "lin_update",
+              "net_sigmoid", "net_forward_checks_input", "net_gradients", "net_gradients_shapes")
+
 DYING_PREDICT = {(NET, "net_predict_solution"): '''import numpy as np
 import os
 
@@ -308,8 +424,10 @@ def predict(X, weights):
     os._exit(1)   # takes the kernel down with it
 '''}
 
-ALL = {LIN: ["lin_forward", "lin_gradients", "lin_update", "lin_predict", "lin_mae", "lin_rmse"],
-       NET: ["net_sigmoid", "net_forward", "net_gradients", "net_predict"]}
+ALL = {LIN: ["lin_forward", "lin_forward_checks_input", "lin_gradients", "lin_gradients_shapes", "lin_update",
+             "lin_predict", "lin_mae", "lin_rmse"],
+       NET: ["net_sigmoid", "net_forward", "net_forward_checks_input", "net_gradients", "net_gradients_shapes",
+             "net_predict"]}
 EVERY = ALL[LIN] + ALL[NET]
 
 
@@ -338,19 +456,22 @@ EXAMPLES = {
     "s01_correct_style": (STYLED, EVERY, [], None),
     "s02_partial": ({k: v for k, v in PLAIN.items() if k[1] in (
         "lin_forward_solution", "lin_gradients_solution", "lin_update_solution")},
-        ["lin_forward", "lin_gradients", "lin_update"], [], None),
+        ["lin_forward", "lin_forward_checks_input", "lin_gradients", "lin_gradients_shapes", "lin_update"], [], None),
     "s03_missing_factor_2": ({**PLAIN, **lin_gradient(dP='-(forward_info["y"] - forward_info["P"])')},
                              but("lin_gradients"), [], None),
     "s04_mean_not_sum": ({**PLAIN, **net_gradient(mean=" / len(forward_info[\"y\"])")}, but("net_gradients"), [], None),
     "s05_wrong_sign": ({**PLAIN, (LIN, "lin_update_solution"): WRONG_SIGN_UPDATE}, but("lin_update"), [], None),
-    "s06_transposed_w": ({**PLAIN, **net_gradient(W1="dW1.T")}, but("net_gradients"), [], None),
-    "s07_bias_not_summed": ({**PLAIN, **lin_gradient(B="dL_dP")}, but("lin_gradients"), [], None),
+    "s06_transposed_w": ({**PLAIN, **net_gradient(W1="dW1.T")}, but("net_gradients", "net_gradients_shapes"), [], None),
+    "s07_bias_not_summed": ({**PLAIN, **lin_gradient(B="dL_dP")}, but("lin_gradients", "lin_gradients_shapes"), [],
+                            None),
     "s08_b1_collapsed": ({**PLAIN, **net_gradient(B1="np.full((1, dL_dN1.shape[1]), dL_dN1.sum())")},
                          but("net_gradients"), [], None),
     "s09_sigmoid_on_output": ({**PLAIN, **net_gradient(at="O1")}, but("net_gradients"), [], None),
-    "s10_flat_y_accepted": ({**PLAIN, (LIN, "lin_forward_solution"): FLAT_Y_FORWARD}, but("lin_forward"), [], None),
+    "s10_flat_y_accepted": ({**PLAIN, (LIN, "lin_forward_solution"): FLAT_Y_FORWARD}, but("lin_forward_checks_input"),
+                            [], None),
     "s11_broken_json": (PLAIN, ALL[NET], ["invalid notebook"], broken_json),
     "s12_tampering": ({**PLAIN, **TAMPERED_METRICS}, but("lin_mae", "lin_rmse"), ["tampering attempted"], None),
     "s13_kernel_dies": ({**PLAIN, **DYING_PREDICT}, ALL[LIN], ["kernel died"], None),
     "s14_runaway_cell": (PLAIN, EVERY, ["timeout"], runaway_cell),
+    "s15_book_code": (BOOK, but(*BOOK_FAILS), [], None),
 }

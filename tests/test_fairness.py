@@ -1,7 +1,7 @@
 """Random cases never cost a correct student a point, in the kernel or outside it.
 
 For 10,000 student ids (2,000 in `make test`; FAIRNESS_STUDENTS=10000 for all), the cases that the confined kernel and the outside verification
-draw for that student are judged on correct functions written here independently of
+draw for that student are judged on correct functions of Chapter 2 written here independently of
 the reference (other formulas, other NumPy calls, so other rounding): every check passes
 them, in the kernel's way (compare.py against the expected results alone) and in the
 grader's (Check.judge, with the diagnoses). Each case is also shown to tell the
@@ -12,7 +12,7 @@ import os
 import numpy as np
 import pytest
 
-from autograder.compare import Raises, judge_expected
+from autograder.compare import VIEWS, Raises, judge_expected
 from autograder.grading.verification import student_seed
 from autograder.specs import CHECKS
 from autograder.verify import ROUNDS
@@ -23,8 +23,10 @@ SLIP_STUDENTS = 300    # Check.cases already redraws any case that does not sepa
 
 
 def forward_linear(X, y, weights):
-    if y.ndim != 2 or y.shape[1] != 1:
+    if y.ndim != 2 or y.shape[1] != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(f"y_batch has shape {y.shape}")
+    if np.ndim(weights["W"]) != 2 or np.shape(weights["B"]) != (1, 1):
+        raise ValueError(f"W has shape {np.shape(weights['W'])}")
     N = np.einsum("nk,ko->no", X, weights["W"])
     P = N + weights["B"]
     return float(((P - y) ** 2).sum() / len(y)), {"X": X, "N": N, "P": P, "y": y}
@@ -58,14 +60,18 @@ def gradients_network(info, weights):
 
 CORRECT = {
     "lin_forward": forward_linear,
+    "lin_forward_checks_input": forward_linear,
     "lin_gradients": gradients_linear,
+    "lin_gradients_shapes": gradients_linear,
     "lin_update": lambda weights, grads, lr: {k: np.subtract(weights[k], lr * grads[k]) for k in weights},
     "lin_predict": lambda X, weights: X.dot(weights["W"]) + weights["B"][0, 0],
     "lin_mae": lambda p, a: np.abs(a - p).mean(),
     "lin_rmse": lambda p, a: np.sqrt(np.square(p - a).mean()),
     "net_sigmoid": sigmoid,
     "net_forward": forward_network,
+    "net_forward_checks_input": forward_network,
     "net_gradients": gradients_network,
+    "net_gradients_shapes": gradients_network,
     "net_predict": lambda X, w: sigmoid(X @ w["W1"] + w["B1"]) @ w["W2"] + w["B2"],
 }
 
@@ -77,11 +83,11 @@ def outcome(function, args):
         return None, (type(exc).__name__, str(exc))
 
 
-def test_every_check_has_an_independent_correct_function():
-    assert set(CORRECT) == set(CHECKS)
+def test_every_check_of_chapter_2_has_an_independent_correct_function():
+    assert set(CORRECT) == {grade_id for grade_id, check in CHECKS.items() if check.assignment == "ch02_fundamentals"}
 
 
-@pytest.mark.parametrize("grade_id", sorted(CHECKS))
+@pytest.mark.parametrize("grade_id", sorted(CORRECT))
 def test_correct_functions_pass_for_every_student_and_slips_never_do(grade_id):
     check, correct = CHECKS[grade_id], CORRECT[grade_id]
     for i in range(STUDENTS):
@@ -91,8 +97,9 @@ def test_correct_functions_pass_for_every_student_and_slips_never_do(grade_id):
         for where, rng in rngs.items():
             for args in [a for _ in range(ROUNDS if where == "outside" else 1) for a in check.cases(rng)]:
                 result, error = outcome(correct, args)
-                want = check.expect(args)
-                judge_expected(check.function, want, result, error)     # the kernel's verdict
+                want = check.wanted(args)                                # the judged view of the reference's result
+                judge_expected(check.function, want, VIEWS[check.view](result) if error is None else result,
+                               error)                                    # the kernel's verdict
                 check.judge(args, result, error)                         # the grader's, with diagnoses
                 slips = check.mistakes(args) if check.mistakes and i < SLIP_STUDENTS else []
                 for wrong in slips if not isinstance(want, Raises) else []:

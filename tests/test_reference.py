@@ -12,6 +12,8 @@ Provenance of the figures (docs/chapter2-results.md):
 The oracle tolerance is 1e-5, elementwise: centred differences with h = 1e-5 reach
 about 1e-6 on entries near 1e-4, while every common slip is off by 0.3 or more.
 """
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -145,6 +147,18 @@ def test_network_hand_cases_are_the_references_and_separate_every_slip():
     assert all(differs(a, b) for i, a in enumerate(wrongs) for b in wrongs[i + 1:])
 
 
+def test_the_visible_tests_slips_of_the_sigmoids_slope_are_the_catalogues():
+    info, weights, expected = handcases.network_gradient_case()
+    catalogue = {name: wrong for name, _, wrong in mistakes.network_mistakes(info, weights)}
+    slips = handcases.network_gradient_slips()
+    for (_, _, wrong), name in zip(slips, [mistakes.SIGMA_ON_OUTPUT[0], mistakes.SIGMA_ONE_MINUS_INPUT[0]]):
+        assert set(wrong) == {"W1", "B1"}
+        for key in ("W1", "B1"):
+            np.testing.assert_allclose(wrong[key], catalogue[name][key], rtol=1e-12)
+        for key in ("W2", "B2"):
+            np.testing.assert_allclose(catalogue[name][key], expected[key], rtol=1e-12)
+
+
 def test_hand_cases_are_fresh_each_call():
     first, _, _ = handcases.network_gradient_case()
     first["X"][0, 0] = 99.0
@@ -164,9 +178,9 @@ def test_part_one_report(capsys):
 
 
 def sse_gradients(forward, X, y, weights, loss_index):
-    """The oracle: centred differences of SSE = N * MSE, the loss the gradients are of."""
-    sse = lambda: len(X) * forward(X, y, weights)[loss_index]
-    return {key: numerical_gradient(sse, weights[key]) for key in weights}
+    """The oracle: centred differences of L = n * MSE (n the batch size), the loss the gradients are of."""
+    loss = lambda: len(X) * forward(X, y, weights)[loss_index]
+    return {key: numerical_gradient(loss, weights[key]) for key in weights}
 
 
 sizes = st.tuples(st.integers(2, 9), st.integers(1, 6), st.integers(1, 6), st.integers(0, 2**32 - 1))
@@ -202,3 +216,13 @@ def test_forward_rejects_a_flat_target_naming_the_shapes():
     X, y = np.ones((4, 3)), np.ones(4)
     with pytest.raises(ValueError, match=r"\(4,\)"):
         lin.forward_linear_regression(X, y, {"W": np.ones((3, 1)), "B": np.ones((1, 1))})
+
+
+def test_reference_sigmoid_is_expit_at_every_magnitude_without_a_warning():
+    from scipy.special import expit
+    x = np.concatenate([np.linspace(-1000, 1000, 2001), [-745.2, -709.8, -30.0, 30.0, 709.8]]).reshape(-1, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = net.sigmoid(x)
+    assert values.dtype == np.float64 and values.shape == x.shape and not np.isnan(values).any()
+    np.testing.assert_allclose(values, expit(x), rtol=1e-13, atol=1e-300)   # expit flushes subnormals to 0

@@ -47,12 +47,29 @@ SIGMA_ON_OUTPUT = ("sigmoid derivative on the output", "the sigmoid's derivative
 SIGMA_ONE_MINUS_INPUT = ("sigmoid derivative as s(1 - x)", "the sigmoid's derivative was written sigma(N1) * (1 - N1): "
                          "the second factor is 1 - sigma(N1), i.e. O1 * (1 - O1).")
 
-# Slips outside the backward pass, named where the grader explains them (specs.py).
+# Slips of a gradient's shape or dtype, named by the shapes checks (the values may be right).
+KEEPDIMS_MISSING = ("keepdims missing", "the sum over the batch dropped the summed axis: keep it "
+                    "(axis=0, keepdims=True) so that the gradient has its weight's shape.")
+NOT_FLOAT64 = ("not float64", "the gradient is not float64: keep every step in float64 (no float32 arrays, "
+               "no astype).")
+
+# Slips outside the backward pass, named where the grader explains them (checks.py).
 UP_THE_GRADIENT = ("up the gradient", "the step went up the gradient: subtract learning_rate * grads[key].")
-FLAT_Y_ACCEPTED = ("flat y accepted", "a flat y_batch of shape (N,) was accepted: y - P then broadcasts to an "
-                   "N x N matrix and the loss silently averages it. Check that y_batch is (N, 1) and raise a "
+FLAT_Y_ACCEPTED = ("flat y accepted", "a flat y_batch of shape (n,) was accepted: y - P then broadcasts to an "
+                   "n x n matrix and the loss silently averages it. Check that y_batch is (n, 1) and raise a "
                    "ValueError.")
+ROW_Y_ACCEPTED = ("row y accepted", "a y_batch of shape (1, n), a row, was accepted: y - P then broadcasts to an "
+                  "n x n matrix and the loss silently averages it. Check that y_batch is (n, 1) and raise a "
+                  "ValueError.")
+FLAT_W_ACCEPTED = ("flat W accepted", "weights['W'] of shape (k,), flat, was accepted: X_batch @ W is then flat, "
+                   "y - P broadcasts to an n x n matrix and the loss silently averages it. Check that W is (k, 1) "
+                   "and B is (1, 1) and raise a ValueError.")
 PAIR_SWAPPED = ("pair swapped", "the function returned its pair the other way round.")
+
+
+def _dropped_axis(grads):
+    """The gradients with every bias gradient summed without keepdims: (1,) and (h,) instead of 2-D."""
+    return {key: value[0] if key.startswith("B") else value for key, value in grads.items()}
 
 
 def linear_mistakes(info, weights):
@@ -76,4 +93,36 @@ def network_mistakes(info, weights):
         (*B1_COLLAPSED, _network(_dP(info), info, weights, collapse_b1=True)),
         (*SIGMA_ON_OUTPUT, _network(_dP(info), info, weights, sigma_on_output=True)),
         (*SIGMA_ONE_MINUS_INPUT, _network(_dP(info), info, weights, one_minus_input=True)),
+    ]
+
+
+# The values checks judge numbers whatever their shape: a slip that only changes a shape is not theirs.
+
+def linear_value_mistakes(info, weights):
+    """linear_mistakes without the transposed W: a (1, k) row holds the right numbers in the wrong shape."""
+    return [slip for slip in linear_mistakes(info, weights) if slip[0] != TRANSPOSED[0]]
+
+
+def linear_shape_mistakes(info, weights):
+    """The slips that give a gradient the wrong shape (the shapes check's business)."""
+    right = _linear(_dP(info), info)
+    return [
+        (*TRANSPOSED, _linear(_dP(info), info, transpose_w=True)),
+        (*BIAS_NOT_SUMMED, _linear(_dP(info), info, sum_bias=False)),
+        (*KEEPDIMS_MISSING, _dropped_axis(right)),
+        (*NOT_FLOAT64, {key: value.astype(np.float32) for key, value in right.items()}),
+    ]
+
+
+def network_shape_mistakes(info, weights):
+    """The slips that give a network gradient the wrong shape; the B1 collapse as the book writes it, one number."""
+    dP = _dP(info)
+    right = _network(dP, info, weights)
+    per_row = dict(right, B2=dP, B1=(dP @ weights["W2"].T) * info["O1"] * (1 - info["O1"]))
+    return [
+        (*TRANSPOSED, _network(dP, info, weights, transpose_w=True)),
+        (*BIAS_NOT_SUMMED, per_row),
+        (*KEEPDIMS_MISSING, _dropped_axis(right)),
+        (*B1_COLLAPSED, dict(right, B1=np.float64(right["B1"].sum()))),
+        (*NOT_FLOAT64, {key: value.astype(np.float32) for key, value in right.items()}),
     ]

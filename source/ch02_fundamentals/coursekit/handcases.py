@@ -94,6 +94,22 @@ def network_gradient_case():
     return forward_info, weights, expected
 
 
+def network_gradient_slips():
+    """[(what the slip gives, where to look, {key: its wrong gradient})] for network_gradient_case: the two
+    slips of the sigmoid's slope, which no constant factor explains (tests/test_reference.py checks these
+    numbers against the catalogue of slips). Only W1 and B1 differ from the right answer."""
+    on_output = {"W1": np.array([[0.8715799750472562, -0.9845363309503934, 1.7431599500945123],
+                                 [-3.0505299126653966, 3.4458771583263768, -6.101059825330793]]),
+                 "B1": np.array([[-0.8715799750472562, 0.9845363309503934, -1.7431599500945123]])}
+    one_minus_input = {"W1": np.array([[-0.29583686600432935, -2.09861228866811, -0.5916737320086587],
+                                       [1.0354290310151528, 7.345143010338385, 2.0708580620303056]]),
+                       "B1": np.array([[0.29583686600432935, 2.09861228866811, 0.5916737320086587]])}
+    return [("it is what the sigmoid's slope taken at O1 gives", "take the slope at the sigmoid's input, N1 "
+             "(sigma(N1) is O1, so the slope is O1 (1 - O1)).", on_output),
+            ("it is what sigma(N1) (1 - N1) gives for the sigmoid's slope", "the second factor is 1 - sigma(N1), "
+             "not 1 - N1.", one_minus_input)]
+
+
 # ---------------------------------------------------------------- part 1's functions, in part 2
 
 PART_ONE = ("update_weights", "mae", "rmse")

@@ -1,7 +1,7 @@
 """Chapter 2, part 1: linear regression as a computational graph, forward and backward."""
 import numpy as np
 
-LEARNING_RATE = 0.001   # the book's; with our SSE gradient every update equals the book's
+LEARNING_RATE = 0.001   # the book's; with the gradient of L (the sum of squared errors) every update equals the book's
 ITERATIONS = 1000
 BATCH_SIZE = 23
 SEED = 180708
@@ -9,7 +9,7 @@ SEED = 180708
 
 def require_column_target(X_batch, y_batch):
     if X_batch.ndim != 2 or y_batch.ndim != 2 or y_batch.shape != (X_batch.shape[0], 1):
-        raise ValueError(f"X_batch must be (N, k) and y_batch (N, 1); got X_batch {X_batch.shape} "
+        raise ValueError(f"X_batch must be (n, k) and y_batch (n, 1); got X_batch {X_batch.shape} "
                          f"and y_batch {y_batch.shape}")
 
 
@@ -20,11 +20,12 @@ def forward_linear_regression(X_batch, y_batch, weights):
                          f"and B {weights['B'].shape}")
     N = X_batch @ weights["W"]
     P = N + weights["B"]
-    loss = np.mean((y_batch - P) ** 2)
-    return loss, {"X": X_batch, "N": N, "P": P, "y": y_batch}
+    mse = np.mean((y_batch - P) ** 2)     # reported: L / n, L the sum of squared errors
+    return mse, {"X": X_batch, "N": N, "P": P, "y": y_batch}
 
 
 def loss_gradients(forward_info, weights):
+    """The gradients of L, the batch's sum of squared errors (not of the MSE the forward pass reports)."""
     dL_dP = -2 * (forward_info["y"] - forward_info["P"])
     dL_dN = dL_dP * np.ones_like(forward_info["N"])
     return {"W": forward_info["X"].T @ dL_dN, "B": dL_dP.sum(axis=0, keepdims=True)}
