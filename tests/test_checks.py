@@ -118,3 +118,9 @@ def test_call_quietly_turns_a_warning_into_the_message(recwarn):
         call_quietly(lambda x: 1 / (1 + np.exp(-x)), np.array([-1000.0]), name="sigma")
     assert len(recwarn) == 0        # recorded inside, never shown
     assert call_quietly(np.abs, np.array([-1.0]), name="abs") == np.array([1.0])
+
+
+def test_the_worst_index_prints_as_plain_numbers():
+    with pytest.raises(AssertionError) as failure:
+        check_close(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0, 2.0], [3.5, 4.0]]), "W")
+    assert "largest difference at index (1, 0)" in str(failure.value) and "np.int64" not in str(failure.value)
