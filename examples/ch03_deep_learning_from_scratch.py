@@ -204,14 +204,14 @@ STYLED = {
     (OPS, "op_linear_solution"): _only(STYLED_OPERATIONS, "Linear"),
     (OPS, "layer_forward_backward_solution"): STYLED_LAYER,
     (OPS, "loss_mse_solution"): STYLED_LOSS,
-    (OPS, "q3_reverse_order"): "Each operation needs the gradient of its own output, which exists only after the "
+    (OPS, "q_reverse_order"): "Each operation needs the gradient of its own output, which exists only after the "
                                "operations after it have run backward. In forward order WeightMultiply would get "
                                "dL/dO as if it were dL/dN and return an (n, k) array; BiasAdd's shape check then "
                                "fails, unless k = m, when the gradients are silently wrong.",
     (NETS, "nn_part1_classes"): "\n\n".join((STYLED_OPERATIONS, STYLED_LAYER, STYLED_LOSS)),
     (NETS, "nn_network_solution"): STYLED_NETWORK,
     (NETS, "sgd_step_solution"): STYLED_SGD,
-    (NETS, "q3_twin_layers"): "No: the second layer's input is the first layer's output, not X, and each receives a "
+    (NETS, "q_twin_layers"): "No: the second layer's input is the first layer's output, not X, and each receives a "
                               "different gradient, so their weight gradients differ from the first step on. Chapter "
                               "2's trap was units of one layer sharing one input.",
 }
