@@ -22,8 +22,10 @@ RTOL, ATOL = 1e-6, 1e-9
 
 @dataclass(frozen=True)
 class Raises:
-    """The function must raise on these arguments; `message` says what it did instead."""
+    """The function must raise on these arguments (an `exception` of that name, when one is named:
+    a stub's NotImplementedError is not the refusal asked for); `message` says what it did instead."""
     message: str
+    exception: str = ""
 
 
 def fail(message):
@@ -108,6 +110,8 @@ def judge_expected(name, want, result, error):
     if isinstance(want, Raises):
         if error is None:
             fail(want.message)
+        if want.exception and error[0] != want.exception:
+            fail(f"{name} raised {error[0]}: {error[1]}; it should raise a {want.exception} here.")
         return
     if error is not None:
         fail(f"{name} raised {error[0]}: {error[1]}")

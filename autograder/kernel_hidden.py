@@ -25,7 +25,8 @@ def load_cases(grade_id):
     arrays = wire.load_arrays(CASES / "cases.npz", MAX_BYTES)
     entry = tree[grade_id]
     pairs = [(wire.decode(case["args"], arrays),
-              Raises(case["raises"]) if case["raises"] is not None else wire.decode(case["expect"], arrays))
+              Raises(case["raises"], case.get("raises_type") or "") if case["raises"] is not None
+              else wire.decode(case["expect"], arrays))
              for case in entry["cases"]]
     return entry, pairs
 

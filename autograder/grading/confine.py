@@ -81,7 +81,8 @@ def write_grading_folder(folder: Path, cases: dict):
         tree[grade_id] = {"function": check.function, "view": check.view, "script": check.script, "cases": [
             {"args": wire.encode(args, arrays),
              "expect": None if isinstance(want, Raises) else wire.encode(want, arrays),
-             "raises": want.message if isinstance(want, Raises) else None} for args, want in pairs]}
+             "raises": want.message if isinstance(want, Raises) else None,
+             "raises_type": want.exception if isinstance(want, Raises) else None} for args, want in pairs]}
     np.savez(folder / "cases.npz", **arrays)
     (folder / "cases.json").write_text(json.dumps(tree))
 

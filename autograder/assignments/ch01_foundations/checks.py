@@ -182,7 +182,7 @@ def expect_add_forward(args):
         return Raises(f"multiple_inputs_add accepted x of shape {x.shape} and y of shape {y.shape} instead of "
                       f"raising an error: x + y broadcast them into a {np.broadcast_shapes(x.shape, y.shape)} "
                       f"array. Check that the shapes are the same and raise a ValueError. "
-                      f"[{mistakes.SHAPES_NOT_CHECKED[0]}]")
+                      f"[{mistakes.SHAPES_NOT_CHECKED[0]}]", exception="ValueError")
     return mat.multiple_inputs_add(x, y, sigma)
 
 
@@ -227,7 +227,8 @@ def expect_matmul_forward(args):
     X, W = args
     if X.shape[1] != W.shape[0]:
         return Raises(f"matmul_forward returned a result for X of shape {X.shape} and W of shape {W.shape}, "
-                      f"which do not fit (X needs as many columns as W has rows): raise a ValueError.")
+                      f"which do not fit (X needs as many columns as W has rows): raise a ValueError.",
+                      exception="ValueError")
     return mat.matmul_forward(X, W)
 
 

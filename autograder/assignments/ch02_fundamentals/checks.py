@@ -70,7 +70,7 @@ def expect_forward(name, reference, loss_first):
         try:
             loss, info = reference(X, y, weights)[:: 1 if loss_first else -1]
         except ValueError:
-            return Raises(refused(name, args))
+            return Raises(refused(name, args), exception="ValueError")
         return (float(loss), info) if loss_first else (info, float(loss))
     return expect
 
