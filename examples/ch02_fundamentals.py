@@ -473,5 +473,5 @@ EXAMPLES = {
     "s12_tampering": ({**PLAIN, **TAMPERED_METRICS}, but("lin_mae", "lin_rmse"), ["tampering attempted"], None),
     "s13_kernel_dies": ({**PLAIN, **DYING_PREDICT}, ALL[LIN], ["kernel died"], None),
     "s14_runaway_cell": (PLAIN, EVERY, ["timeout"], runaway_cell),
-    "s15_book_code": (BOOK, but(*BOOK_FAILS), [], None),
+    "s20_book_code": (BOOK, but(*BOOK_FAILS), [], None),
 }

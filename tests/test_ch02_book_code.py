@@ -86,7 +86,7 @@ HIDDEN = {
 
 def test_the_expected_failures_are_the_examples_and_every_one_is_described():
     assert set(EXAMPLES.BOOK_FAILS) == set(VISIBLE) == set(HIDDEN)
-    student = EXAMPLES.EXAMPLES["s15_book_code"]
+    student = EXAMPLES.EXAMPLES["s20_book_code"]
     assert student[0] is EXAMPLES.BOOK and set(student[1]) == set(CHECKS_OF_CH02) - set(EXAMPLES.BOOK_FAILS)
 
 
