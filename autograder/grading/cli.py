@@ -1,5 +1,7 @@
-"""`python -m autograder grade ASSIGNMENT --submissions DIR | --zip FILE --out DIR [--workers N]`."""
+"""`python -m autograder grade ASSIGNMENT --submissions DIR | --zip FILE --out DIR [--workers N]
+[--scheduler ADDRESS|local]`."""
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -7,6 +9,7 @@ from pathlib import Path
 from . import confine, intake, report
 from .confine import KernelLimits
 from .config import COURSE_ROOT, KIT, VERIFIER, GradingConfig
+from .executor import EngineError
 from .run import ClassRun, GraderChanged, run_class
 
 
@@ -18,7 +21,11 @@ def parse(argv):
     given.add_argument("--submissions", type=Path, help="DIR/<student_id>/<assignment>/<notebook>.ipynb")
     given.add_argument("--zip", type=Path, help="an LMS-style zip of notebooks")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="worker processes of the local pool, or of --scheduler local (default: the cores)")
+    parser.add_argument("--scheduler", metavar="ADDRESS|local",
+                        help="grade on the workers of a running Dask scheduler (e.g. tcp://10.0.0.5:8786), or "
+                             "'local': a Dask LocalCluster of --workers processes here (docs/grading.md)")
     parser.add_argument("--cell-timeout", type=int, default=None,
                         help="seconds per cell (default: Execute.timeout in nbgrader_config.py)")
     parser.add_argument("--student-timeout", type=float, default=900.0,
@@ -51,15 +58,19 @@ def mebibytes(text):
     return value
 
 
-def confinement(allow_unconfined: bool, force_unconfined=False):
-    """("bubblewrap" or "unconfined", None) or (None, the reason grading cannot start)."""
+def confinement(allow_unconfined: bool, force_unconfined=False, available=confine.available,
+                where="this machine"):
+    """("bubblewrap" or "unconfined", None) or (None, the reason grading cannot start).
+
+    `available` says whether the machines that run kernels can confine them: this one, or (with
+    --scheduler) every Dask worker."""
     if force_unconfined:
         return confine.UNCONFINED, None
-    if confine.available():
+    if available():
         return confine.BUBBLEWRAP, None
     if allow_unconfined:
         return confine.UNCONFINED, None
-    return None, ("bubblewrap cannot confine the grading kernel on this machine, so student code would see "
+    return None, (f"bubblewrap cannot confine the grading kernel on {where}, so student code would see "
                   "its files (the repository, the reference solutions, other students).\n"
                   "Install it (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install "
                   "bubblewrap) and check that unprivileged user namespaces are enabled; or, for submissions "
@@ -73,7 +84,27 @@ def run(config: GradingConfig, submissions_dir: Path, quiet=False, executor=None
 
 def main(argv=None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
-    mode, refusal = confinement(args.allow_unconfined, args.unconfined)
+    with contextlib.ExitStack() as stack:
+        executor = None
+        if args.scheduler:
+            from . import distributed     # dask is imported only for a run that asks for it
+            try:
+                executor = stack.enter_context(distributed.open_executor(args.scheduler, args.workers))
+            except (OSError, TimeoutError, ValueError) as exc:
+                print(f"cannot reach the Dask scheduler at {args.scheduler}: {exc}", file=sys.stderr)
+                return 2
+            if not args.quiet:
+                print(f"grading on the Dask scheduler at {executor.address} ({executor.describe()} now; "
+                      f"students wait in its queue until a worker takes them)", file=sys.stderr)
+        return grade(args, executor)
+
+
+def grade(args, executor) -> int:
+    if executor is None:
+        mode, refusal = confinement(args.allow_unconfined, args.unconfined)
+    else:
+        mode, refusal = confinement(args.allow_unconfined, args.unconfined, executor.confinement_available,
+                                    where="every Dask worker")
     if refusal:
         print(f"grading refused: {refusal}", file=sys.stderr)
         return 2
@@ -95,11 +126,12 @@ def main(argv=None) -> int:
         if args.submissions is not None and not args.submissions.is_dir():
             print(f"no folder {args.submissions}", file=sys.stderr)
             return 2
-        results, graded_now, seconds = run_class(ClassRun(config, args.submissions, args.zip, quiet=args.quiet))
+        results, graded_now, seconds = run_class(ClassRun(config, args.submissions, args.zip, quiet=args.quiet,
+                                                          executor=executor))
     except intake.IntakeError as exc:
         print(f"submissions refused: {exc}", file=sys.stderr)
         return 2
-    except GraderChanged as exc:
+    except (GraderChanged, EngineError) as exc:
         print(f"GRADING STOPPED: {exc}", file=sys.stderr)
         return 3
     print(report.summary(results, graded_now, seconds))

@@ -9,11 +9,22 @@ worker died). Results arrive as items finish, in any order.
 LocalProcessPool keeps N long-lived worker processes (each runs `initializer` once, so
 per-item start-up costs are paid once per worker). A worker that overruns the limit or
 dies is killed with everything it started (kernels included) and replaced; the other
-workers carry on.
+workers carry on. One such worker and its clock is a `Slot`; a Dask worker keeps Slots of
+its own (distributed.py), started with `popen_process`: a Dask nanny's worker is a daemonic
+process, and multiprocessing gives those no children.
+
+A worker process whose parent disappears (kill -9) kills what it started and exits within
+a second, even in the middle of an item.
+
+DaskExecutor (distributed.py, `--scheduler`) is the other engine; what it cannot do it
+says with an EngineError, which stops the run without committing anything wrong.
 """
 import multiprocessing
+import multiprocessing.connection
 import multiprocessing.util
 import os
+import socket
+import subprocess
 import sys
 import queue
 import threading
@@ -32,6 +43,11 @@ class Done:
     value: Any = None
     error: str | None = None     # None, "timeout" or "crash"
     detail: str = ""
+
+
+class EngineError(RuntimeError):
+    """The engine cannot grade (workers refuse, the scheduler is gone): the run stops; every student
+    committed so far is kept, and a rerun resumes."""
 
 
 class Executor(Protocol):
@@ -55,6 +71,7 @@ class SerialExecutor:
 
 
 def _worker(connection, initializer):
+    _watch_parent()
     if initializer:
         initializer()
     while True:
@@ -70,6 +87,58 @@ def _worker(connection, initializer):
             connection.send(("ok", fn(item)))
         except Exception:
             connection.send(("error", traceback.format_exc(limit=5)))
+
+
+def _watch_parent():
+    """Leave as soon as the parent is gone, even in the middle of an item: a killed parent (a Dask
+    worker killed with -9, a grader stopped hard) must not leave a student's kernels running."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        _leave()
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+def _popen_child(fd: int):
+    """The entry point of a worker started by `popen_process`: the first message is the initializer."""
+    connection = multiprocessing.connection.Connection(fd)
+    _worker(connection, connection.recv())
+
+
+class PopenProcess:
+    """A worker process started with subprocess, seen through multiprocessing.Process's few methods."""
+
+    def __init__(self, popen):
+        self.popen, self.pid = popen, popen.pid
+
+    def is_alive(self):
+        return self.popen.poll() is None
+
+    @property
+    def exitcode(self):
+        return self.popen.poll()
+
+    def join(self, timeout=None):
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def popen_process(initializer):
+    """(process, connection) of a fresh worker started as `python -c ...` (works in daemonic processes)."""
+    mine, theirs = socket.socketpair()
+    command = f"from autograder.grading.executor import _popen_child; _popen_child({theirs.fileno()})"
+    path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
+    env = {**os.environ, "PYTHONPATH": path}
+    popen = subprocess.Popen([sys.executable, "-c", command], pass_fds=(theirs.fileno(),), env=env,
+                             stdin=subprocess.DEVNULL)
+    theirs.close()
+    connection = multiprocessing.connection.Connection(mine.detach())
+    connection.send(initializer)
+    return PopenProcess(popen), connection
 
 
 def _leave():
@@ -102,58 +171,89 @@ def kill_tree(pid):
     kill_all(family, timeout=5)
 
 
+class Slot:
+    """One long-lived worker process and the clock of its current item. The worker is started on the
+    first item; one that overruns the limit or dies is killed with everything it started (kernels
+    included) and started afresh for the next item."""
+
+    def __init__(self, timeout: float | None = None, initializer: Callable | None = None, start=None):
+        self.timeout, self.initializer = timeout, initializer
+        self.start = start or spawn_process
+        self.process = self.connection = None
+
+    def run(self, fn, item) -> Done:
+        if self.process is None:
+            self.process, self.connection = self.start(self.initializer)
+        process, connection = self.process, self.connection
+        try:
+            connection.send((fn, item))
+        except (OSError, BrokenPipeError):
+            outcome = Done(error="crash", detail="the worker process died")
+        else:
+            outcome = self._wait(process, connection)
+        if outcome.error:
+            kill_tree(process.pid)
+            self.process = self.connection = None
+        return outcome
+
+    def _wait(self, process, connection) -> Done:
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout + STARTUP
+        while True:
+            wait = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
+            if connection.poll(wait):
+                try:
+                    status, value = connection.recv()
+                    if status == "started":
+                        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+                        continue
+                    return Done(value) if status == "ok" else Done(error="crash", detail=value)
+                except (EOFError, OSError):
+                    return Done(error="crash", detail="the worker process died")
+            elif not process.is_alive():
+                return Done(error="crash", detail=f"the worker process died (exit {process.exitcode})")
+            elif deadline is not None and time.monotonic() >= deadline:
+                return Done(error="timeout", detail=f"stopped after {self.timeout:.0f} s")
+
+    def close(self):
+        process, connection, self.process, self.connection = self.process, self.connection, None, None
+        if process is None:
+            return
+        try:
+            connection.send(None)
+            process.join(5)
+        except (OSError, BrokenPipeError):
+            pass
+        if process.is_alive():
+            kill_tree(process.pid)
+
+
+def spawn_process(initializer):
+    """(process, connection) of a fresh worker started by multiprocessing (spawn)."""
+    context = multiprocessing.get_context("spawn")
+    mine, theirs = context.Pipe()
+    # not a daemon: a worker may start processes of its own (the verification helper);
+    # it exits when the parent closes its end of the pipe
+    process = context.Process(target=_worker, args=(theirs, initializer), daemon=False)
+    process.start()
+    theirs.close()
+    return process, mine
+
+
 class LocalProcessPool:
     def __init__(self, workers: int, timeout: float | None = None, initializer: Callable | None = None):
         self.workers, self.timeout, self.initializer = max(1, workers), timeout, initializer
-        self.context = multiprocessing.get_context("spawn")
-
-    def _start(self):
-        mine, theirs = self.context.Pipe()
-        # not a daemon: a worker may start processes of its own (the verification helper);
-        # it exits when the parent closes its end of the pipe
-        process = self.context.Process(target=_worker, args=(theirs, self.initializer), daemon=False)
-        process.start()
-        theirs.close()
-        return process, mine
 
     def _slot(self, fn, todo: queue.Queue, done: queue.Queue):
-        process, connection = self._start()
+        slot = Slot(self.timeout, self.initializer)
         try:
             while True:
                 try:
                     item = todo.get_nowait()
                 except queue.Empty:
                     return
-                connection.send((fn, item))
-                deadline = None if self.timeout is None else time.monotonic() + self.timeout + STARTUP
-                outcome = None
-                while outcome is None:
-                    wait = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
-                    if connection.poll(wait):
-                        try:
-                            status, value = connection.recv()
-                            if status == "started":
-                                deadline = None if self.timeout is None else time.monotonic() + self.timeout
-                                continue
-                            outcome = Done(value) if status == "ok" else Done(error="crash", detail=value)
-                        except (EOFError, OSError):
-                            outcome = Done(error="crash", detail="the worker process died")
-                    elif not process.is_alive():
-                        outcome = Done(error="crash", detail=f"the worker process died (exit {process.exitcode})")
-                    elif deadline is not None and time.monotonic() >= deadline:
-                        outcome = Done(error="timeout", detail=f"stopped after {self.timeout:.0f} s")
-                if outcome.error:
-                    kill_tree(process.pid)
-                    process, connection = self._start()
-                done.put((item, outcome))
+                done.put((item, slot.run(fn, item)))
         finally:
-            try:
-                connection.send(None)
-                process.join(5)
-            except (OSError, BrokenPipeError):
-                pass
-            if process.is_alive():
-                kill_tree(process.pid)
+            slot.close()
 
     def map(self, fn, items):
         todo, done = queue.Queue(), queue.Queue()

@@ -89,15 +89,27 @@ class Plan:
 
 
 class Grade:
-    """The workers grade the students; a worker stopped for a student gives that student zeros and why."""
+    """The workers grade the students; a worker stopped for a student gives that student zeros and why.
+
+    The local pool's workers share this disk and commit each student themselves (Publish). An engine
+    of other machines (distributed.DaskExecutor, `--scheduler`) has a `grade` method instead: the
+    submission travels by content and the student is committed here, the same way, before it is
+    yielded. Either way the bar counts the students done, across all workers."""
 
     def __call__(self, run):
         config = run.config
         executor = run.executor or LocalProcessPool(config.workers, timeout=config.student_timeout,
                                                     initializer=functools.partial(start_worker, config))
+        if hasattr(executor, "grade"):
+            outcomes = executor.grade(config, run.template, run.jobs)
+        else:
+            outcomes = executor.map(functools.partial(grade_student, config), run.jobs)
+        describe = getattr(executor, "describe", None)
         with tqdm(total=len(run.submissions), initial=len(run.results), unit="student", disable=run.quiet,
                   desc=f"grading {config.assignment}") as bar:
-            for job, done in executor.map(functools.partial(grade_student, config), run.jobs):
+            if describe and not run.quiet:
+                bar.set_postfix_str(describe())
+            for job, done in outcomes:
                 result = done.value
                 if result and result.get("grader_changed"):
                     raise GraderChanged(job.student_id)
@@ -107,6 +119,8 @@ class Grade:
                                             run.cell_keys)
                     write_atomically(result_path(config, job.student_id), result)
                 run.results[job.student_id] = result
+                if describe and not run.quiet:
+                    bar.set_postfix_str(describe(), refresh=False)
                 bar.update()
         run.ordered = [run.results[s.student_id] for s in run.submissions]
 
