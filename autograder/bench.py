@@ -3,23 +3,29 @@
     python -m autograder.bench [--count K] [--workers N] [--keep DIR]
 
 Grades K submissions made from the bundled examples (examples/submissions, cycled, the
-pathological ones left out: they measure timeouts, not throughput) three ways, each
+pathological ones left out: they measure timeouts, not throughput) five ways, each
 starting from a gradebook that already holds the assignment:
 
   1. plain nbgrader: `nbgrader autograde <assignment>` over all K, one process, serially;
   2. the pipeline (python -m autograder grade) with --workers 1;
   3. the pipeline with --workers N (default: the number of cores);
-  4. the same with unconfined kernels, to show what confinement costs.
+  4. the same on Dask (--scheduler): `dask scheduler` and N `dask worker` processes started
+     here before the clock starts (a cluster stands before a run), everything still on this
+     machine, so the difference with 3. is what Dask adds per student;
+  5. the pipeline with --workers N and unconfined kernels, to show what confinement costs.
 
 CPU seconds are counted in a cgroup per command, so processes inside bubblewrap's PID
-namespaces count too (os.times() where no cgroup can be made, said in the output).
+namespaces count too (os.times() where no cgroup can be made, said in the output). The Dask
+run's cgroup holds the scheduler, the workers and the client; its CPU is what they used
+between the start and the end of the client's command.
 
 The pipeline's runs include everything it does (outside verification, cleaned feedback,
 result files, the merged gradebook and grades.csv); plain nbgrader's only autogrades.
 It prints wall time, submissions per minute and the speed-up, and checks that every
-cell's nbgrader score is the same in all three.
+cell's nbgrader score is the same in all of them.
 """
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -62,6 +68,26 @@ class CpuMeter:
         self.root, self.stat = next(((Path(r), f) for r, f in self.ROOTS
                                      if (Path(r) / "cgroup.procs").is_file() and os.access(r, os.W_OK)), (None, None))
         self.how = "cgroup" if self.root else "os.times (sandboxed processes not counted)"
+
+    @contextlib.contextmanager
+    def group(self):
+        """(preexec_fn that puts a process into a fresh cgroup, CPU seconds used in it so far); without a
+        cgroup: (None, a function giving NaN)."""
+        if not self.root:
+            yield None, lambda: float("nan")
+            return
+        group = self.root / f"autograder-bench-{os.getpid()}-{time.monotonic_ns()}"
+        group.mkdir()
+        procs = str(group / "cgroup.procs")
+        try:
+            yield (lambda: Path(procs).write_text(str(os.getpid()))), lambda: self.cpu_seconds(group)
+        finally:
+            for _ in range(50):            # the last processes of a cluster may take a moment to be reaped
+                try:
+                    group.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.2)
 
     def run(self, command, **options):
         """(wall seconds, CPU seconds, CompletedProcess)."""
@@ -129,6 +155,28 @@ def pipeline(work: Path, submissions: Path, prepared: Path, workers: int, studen
     return seconds, cpu, scores
 
 
+def dask_pipeline(work: Path, submissions: Path, prepared: Path, workers: int, students, confined=True):
+    """The pipeline through --scheduler, on `dask scheduler` + `workers` x `dask worker --nthreads 1` on this
+    machine, started before the clock; the CPU of all of them and of the client, from one cgroup."""
+    from .grading.distributed import CommandLineCluster
+    out = work / f"dask-{workers}"
+    shutil.copytree(prepared, out)
+    command = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(submissions),
+               "--out", str(out), "--quiet", "--allow-unconfined" if confined else "--unconfined"]
+    with METER.group() as (enter, cpu), CommandLineCluster(workers, work / "dask-cluster", preexec_fn=enter) as cluster:
+        before, started = cpu(), time.monotonic()
+        done = subprocess.run(command + ["--scheduler", cluster.address], capture_output=True, text=True,
+                              env=record.tool_env(), preexec_fn=enter)
+        seconds, used = time.monotonic() - started, cpu() - before
+    if done.returncode != 0:
+        raise RuntimeError(f"pipeline on Dask failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+    scores = {}
+    for student in students:
+        result = json.loads((out / "results" / f"{student}.json").read_text())
+        scores[student] = {key: cell["nbgrader"] for key, cell in result["cells"].items()}
+    return seconds, used, scores
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -150,6 +198,8 @@ def main(argv=None) -> int:
         for workers in (1, args.workers):
             rows.append((f"pipeline, {workers} worker{'s' * (workers > 1)}, {box}",)
                         + pipeline(work, submissions, prepared, workers, students))
+        rows.append((f"pipeline on Dask, {args.workers} workers, {box}",)
+                    + dask_pipeline(work, submissions, prepared, args.workers, students))
         rows.append((f"pipeline, {args.workers} workers, unconfined",)
                     + pipeline(work, submissions, prepared, args.workers, students, confined=False))
         base = rows[0][1]
@@ -157,10 +207,14 @@ def main(argv=None) -> int:
               f"include outside verification and feedback")
         print(f"load average before: {load}, after: {os.getloadavg()[0]:.2f} (other work on the machine skews wall times)")
         print(f"CPU counted by {METER.how}, every process each command started included")
-        print(f"{'':44} {'wall s':>8} {'subs/min':>9} {'vs plain':>9} {'CPU s/sub':>10}")
+        print("the Dask run's CPU counts its scheduler and workers too (started before its clock)")
+        print(f"{'':48} {'wall s':>8} {'subs/min':>9} {'vs plain':>9} {'CPU s/sub':>10}")
         for name, seconds, cpu, _ in rows:
-            print(f"{name:44} {seconds:8.1f} {60 * args.count / seconds:9.2f} {base / seconds:8.2f}x "
+            print(f"{name:48} {seconds:8.1f} {60 * args.count / seconds:9.2f} {base / seconds:8.2f}x "
                   f"{cpu / args.count:10.2f}")
+        local, dask = rows[2], rows[3]
+        print(f"Dask against the local pool, {args.workers} workers each: {(dask[1] - local[1]) / args.count:+.2f} "
+              f"s wall and {(dask[2] - local[2]) / args.count:+.2f} CPU s per submission")
         same = all(scores == rows[0][3] for *_, scores in rows[1:])
         print("nbgrader scores identical in all runs" if same else "MISMATCH between nbgrader scores")
         return 0 if same else 1

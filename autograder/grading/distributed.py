@@ -220,6 +220,8 @@ def commit(config, student: str, reply: Reply):
         write_atomically(result_path(config, student), reply.done.value)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            staging.parent.rmdir()        # OUT/.work/incoming, once no student is on the way
 
 
 # ---------------------------------------------------------------- the worker's side
