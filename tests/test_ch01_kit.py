@@ -148,7 +148,7 @@ def test_check_values_names_the_slip_whose_numbers_it_got_and_a_near_miss():
     assert "close, not exact" not in far and "expected" in far
 
 
-def test_check_pair_and_check_raises():
+def test_check_pair_and_check_raises(capsys):
     fd.check_pair((np.ones(2), np.ones(2)), "f")
     assert "got a list of 2" in message_of(lambda: fd.check_pair([np.ones(2), np.ones(2)], "f"))
     assert "got a ndarray" in message_of(lambda: fd.check_pair(np.ones(2), "f"))
@@ -160,8 +160,8 @@ def test_check_pair_and_check_raises():
     fd.check_raises(refuses, (np.zeros(3), np.zeros((3, 1))), "f", must_name=["(3,)", "(3, 1)"])
     assert "did not raise a ValueError" in message_of(
         lambda: fd.check_raises(lambda x, y: x + y, (np.zeros(3), np.zeros((3, 1))), "f"))
-    assert "does not say (4,)" in message_of(
-        lambda: fd.check_raises(refuses, (np.zeros(3), np.zeros((3, 1))), "f", must_name=["(4,)"]))
+    # the hidden test asks for the exception, not its words: a message without the shape passes, with a tip
+    fd.check_raises(refuses, (np.zeros(3), np.zeros((3, 1))), "f", must_name=["(4,)"])
 
     def asserts(x, y):   # a student's own assert (raised by hand: pytest rewrites assert statements here)
         if x.shape != y.shape:
@@ -169,6 +169,7 @@ def test_check_pair_and_check_raises():
 
     assert "raised AssertionError (shapes differ), expected a ValueError" in message_of(
         lambda: fd.check_raises(asserts, (np.zeros(3), np.zeros((3, 1))), "f"))
+    assert "Tip: a message that says (4,) tells the caller" in " ".join(capsys.readouterr().out.split())
 
 
 # ---------------------------------------------------------------- the figures

@@ -279,7 +279,7 @@ def test_input_check_cells_name_every_input_that_was_accepted():
     assert "(a)" not in message and "(b) a row y_batch of shape (1, 5): forward_loss accepted it" in message
 
 
-def test_input_check_cells_want_a_value_error_that_names_the_shape():
+def test_input_check_cells_want_a_value_error_as_the_hidden_test_does():
     def forward_asserts(X_batch, y_batch, weights):
         assert y_batch.shape == (len(X_batch), 1)
         return lin.forward_linear_regression(X_batch, y_batch, weights)
@@ -290,5 +290,6 @@ def test_input_check_cells_want_a_value_error_that_names_the_shape():
         return lin.forward_linear_regression(X_batch, y_batch, weights)
     message = run_visible(LIN, "lin_forward_checks_input", with_(LIN, forward_linear_regression=forward_asserts))
     assert "raised AssertionError" in message and "raise a ValueError instead" in message
-    message = run_visible(LIN, "lin_forward_checks_input", with_(LIN, forward_linear_regression=forward_says_nothing))
-    assert "should name the shape it got, (3,); its message is: bad input" in message
+    # the hidden test asks for a ValueError, not for its words: neither may the visible one (a tip is printed)
+    assert run_visible(LIN, "lin_forward_checks_input",
+                       with_(LIN, forward_linear_regression=forward_says_nothing)) is None

@@ -105,6 +105,7 @@ def test_refusals_are_checked_case_by_case():
         raise ValueError(f"y has shape {y.shape}")
     cases = [("a flat y", (np.zeros(3),), "(3,)")]
     check_refuses(refuses, cases, "f")
+    check_refuses(lambda y: (_ for _ in ()).throw(ValueError("bad")), cases, "f")   # passes, with a tip
     with pytest.raises(AssertionError, match="a flat y: f accepted it without an error"):
         check_refuses(accepts, cases, "f")
     with pytest.raises(AssertionError, match="f raised AssertionError"):

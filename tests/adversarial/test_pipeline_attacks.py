@@ -643,8 +643,8 @@ def secret_lines(run):
                        + [cell for attack in ATTACKS for cell in attack.cells] + list(published(run, "carol").values())
                        + [nbformat.writes(notebook())])
     found = set()
-    for path in sorted((REPO / "autograder" / "reference").glob("*.py")) + [REPO / "autograder" / "specs.py",
-                                                                             REPO / "autograder" / "diagnose.py"]:
+    grader_only = REPO / "autograder" / "assignments" / "ch02_fundamentals"   # the attacks' assignment
+    for path in sorted(grader_only.rglob("*.py")) + [REPO / "autograder" / "specs.py", REPO / "autograder" / "check.py"]:
         found |= {line.strip() for line in path.read_text().splitlines()
                   if len(line.strip()) >= 30 and line.strip() not in public}
     return found

@@ -296,7 +296,7 @@ def report_part_one(namespace):
     hand-worked answers. Never raises; returns the names that are missing or wrong.
 
     The exercises of notebook 2 do not need these classes (their tests use probes); the training
-    from section 3 on does.
+    from section 4 on does.
     """
     problems = {}
     for name in PART_ONE:
@@ -312,6 +312,6 @@ def report_part_one(namespace):
         return []
     for name, why in problems.items():
         print(f"{name}: {why}.")
-    print("Until these work, sections 1 and 2 (the exercises) run as usual, but the training from section 3 on "
+    print("Until these work, sections 1 and 2 (the exercises) run as usual, but the training from section 4 on "
           "will stop with an error.")
     return list(problems)
