@@ -58,15 +58,14 @@ def mebibytes(text):
     return value
 
 
-def confinement(allow_unconfined: bool, force_unconfined=False, available=confine.available,
-                where="this machine"):
+def confinement(allow_unconfined: bool, force_unconfined=False, available=None, where="this machine"):
     """("bubblewrap" or "unconfined", None) or (None, the reason grading cannot start).
 
     `available` says whether the machines that run kernels can confine them: this one, or (with
     --scheduler) every Dask worker."""
     if force_unconfined:
         return confine.UNCONFINED, None
-    if available():
+    if (available or confine.available)():     # looked up now: tests stand in for a machine without it
         return confine.BUBBLEWRAP, None
     if allow_unconfined:
         return confine.UNCONFINED, None
