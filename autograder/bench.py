@@ -82,12 +82,7 @@ class CpuMeter:
         try:
             yield (lambda: Path(procs).write_text(str(os.getpid()))), lambda: self.cpu_seconds(group)
         finally:
-            for _ in range(50):            # the last processes of a cluster may take a moment to be reaped
-                try:
-                    group.rmdir()
-                    break
-                except OSError:
-                    time.sleep(0.2)
+            remove_group(group)
 
     def run(self, command, **options):
         """(wall seconds, CPU seconds, CompletedProcess)."""
@@ -106,13 +101,27 @@ class CpuMeter:
                                   preexec_fn=lambda: Path(procs).write_text(str(os.getpid())), **options)
             return time.monotonic() - started, self.cpu_seconds(group), done
         finally:
-            group.rmdir()
+            remove_group(group)
 
     def cpu_seconds(self, group):
         text = (group / self.stat).read_text()
         if self.stat == "cpuacct.usage":
             return int(text) / 1e9
         return int(dict(line.split() for line in text.splitlines())["usage_usec"]) / 1e6
+
+
+def remove_group(group: Path, seconds=20.0):
+    """rmdir a cgroup once the processes of its command are gone: the last of them (a worker's helper,
+    a cluster's processes) may still be exiting when the command returns."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            group.rmdir()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 METER = CpuMeter()
