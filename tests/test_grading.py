@@ -93,7 +93,7 @@ def square(x):
 
 def misbehave(x):
     if x == "sleep":
-        time.sleep(60)
+        time.sleep(3600)
     if x == "die":
         os._exit(3)
     if x == "raise":
@@ -110,7 +110,9 @@ def test_process_pool_survives_hangs_crashes_and_exceptions():
     pool = executor.LocalProcessPool(2, timeout=3)
     started = time.monotonic()
     results = dict(pool.map(misbehave, ["sleep", "die", "raise", "a", "b", "c"]))
-    assert time.monotonic() - started < 30
+    # the sleeper was stopped at its 3 s timeout, not waited for (an hour): the bound leaves room for a
+    # loaded machine starting fresh worker processes, and is no speed target
+    assert time.monotonic() - started < 300
     assert results["sleep"].error == "timeout"
     assert results["die"].error == "crash" and "died" in results["die"].detail
     assert results["raise"].error == "crash" and "ValueError" in results["raise"].detail
