@@ -1,0 +1,175 @@
+"""The bench's pure parts: what it reads from /proc, how it splits CPU into fixed and per-student costs,
+the phases it reads from result files and notebooks, and its tables. (Running it is `make bench`.)"""
+import math
+
+import pytest
+
+from autograder import bench
+
+ROLLUP = """\
+55c96c181000-7ffed6766000 ---p 00000000 00:00 0                          [rollup]
+Rss:              143244 kB
+Pss:              108506 kB
+Pss_Dirty:         97144 kB
+Pss_Anon:          97144 kB
+Shared_Clean:      45956 kB
+Private_Dirty:     97144 kB
+SwapPss:               0 kB
+"""
+
+
+def test_smaps_rollup_gives_kilobytes_by_name():
+    values = bench.parse_smaps_rollup(ROLLUP)
+    assert values["Pss"] == 108506 and values["Rss"] == 143244 and values["SwapPss"] == 0
+    assert values["Pss_Anon"] == 97144
+    assert all(not key.startswith("55c9") for key in values)     # the range line is not a field
+
+
+def test_smaps_rollup_of_nothing_is_empty():
+    assert bench.parse_smaps_rollup("") == {}
+
+
+def test_stat_counts_fields_after_the_last_parenthesis():
+    # a command name with spaces and parentheses; utime 250 stime 50 cutime 30 cstime 20 ticks
+    text = "4242 (python (a) b) S 17 4242 4242 0 -1 4194304 100 0 0 0 250 50 30 20 20 0 3 0 12345 0 0\n"
+    stat = bench.parse_stat(text, tick=100)
+    assert stat.ppid == 17
+    assert stat.own == pytest.approx(3.0)
+    assert stat.reaped == pytest.approx(0.5)
+
+
+def test_owners_follow_parents_to_the_nearest_worker():
+    S = bench.ProcStat
+    stats = {1: S(0, 0, 0),                  # the main process
+             10: S(1, 0, 0), 11: S(10, 0, 0), 12: S(11, 0, 0),     # worker 10, its box, its kernel
+             20: S(1, 0, 0), 21: S(20, 0, 0),                       # worker 20, its helper
+             30: S(1, 0, 0),                                        # the resource tracker
+             40: S(999, 0, 0)}                                      # an orphan
+    found = bench.owners(stats, {10, 20})
+    assert found[10] == found[11] == found[12] == 10
+    assert found[20] == found[21] == 20
+    assert found[1] is None and found[30] is None and found[40] is None
+
+
+def test_cpu_at_interpolates_between_samples():
+    ticks = [(10.0, 0.0), (12.0, 4.0), (13.0, 4.0)]
+    assert bench.cpu_at(ticks, 11.0) == pytest.approx(2.0)
+    assert bench.cpu_at(ticks, 12.5) == pytest.approx(4.0)
+    assert bench.cpu_at(ticks, 5.0) == 0.0 and bench.cpu_at(ticks, 99.0) == 4.0
+    assert math.isnan(bench.cpu_at([], 1.0))
+
+
+def test_split_of_a_pool_run():
+    # 2 workers that start for 3 s each, then 6 s per student, 10 students; 5 s in the main process
+    completions = [5 + 2 * 3 + 6 * (i + 1) for i in range(10)]        # CPU at each completion
+    total = 5 + 2 * 3 + 6 * 10
+    split = bench.split_costs(total, completions, workers=2, startups=[3.0, 3.0])
+    assert split.window == (2, 9)             # from the 2nd to the (10 - 2 + 1)-th completion
+    assert split.steady == pytest.approx(6.0)
+    assert split.per_worker == pytest.approx(3.0)
+    assert split.per_run == pytest.approx(5.0)
+    assert split.per_run + 2 * split.per_worker + 10 * split.steady == pytest.approx(total)
+
+
+def test_split_leaves_out_the_first_students_of_each_worker():
+    # the first student of each worker costs 4 s more (warm-up); steady is measured past them
+    completions = [10, 24, 30, 36, 42, 48]
+    split = bench.split_costs(60.0, completions, workers=2, startups=[2.0, 2.0])
+    assert split.steady == pytest.approx(6.0)
+    assert split.per_run == pytest.approx(60 - 6 * 6 - 2 * 2.0)
+
+
+def test_split_of_a_serial_run_has_no_worker_cost():
+    split = bench.split_costs(100.0, [20.0, 40.0, 60.0, 80.0], workers=1, startups=[])
+    assert split.window == (1, 4)
+    assert split.steady == pytest.approx(20.0)
+    assert split.per_worker == 0.0
+    assert split.per_run == pytest.approx(20.0)
+
+
+def test_split_with_few_students_uses_first_to_last():
+    split = bench.split_costs(30.0, [10.0, 20.0], workers=2, startups=[1.0, 1.0])
+    assert split.window == (1, 2) and split.steady == pytest.approx(10.0)
+
+
+def test_split_without_measured_start_ups_puts_everything_else_per_run():
+    split = bench.split_costs(50.0, [10.0, 20.0, 30.0], workers=1, startups=None)
+    assert split.per_worker is None and split.per_run == pytest.approx(20.0)
+
+
+def test_split_of_one_student_is_unknown():
+    assert bench.split_costs(9.0, [9.0], workers=1, startups=[]) == bench.Split(None, None, None)
+
+
+def test_phases_from_a_result_with_phases():
+    result = {"timings": {"Stage": 0.1, "ScanForTampering": 0.2, "StartVerification": 0.05, "Autograde": 5.0,
+                          "Incidents": 0.1, "Reconcile": 0.3, "Feedback": 0.4, "Publish": 0.1},
+              "phases": {"a": {"kernel_start": 0.1, "import_cells": 0.5, "cells": 2.0, "shutdown": 0.05},
+                         "b": {"kernel_start": 0.2, "import_cells": 0.25, "cells": 1.0, "shutdown": 0.05}}}
+    phases = bench.phases_of(result, {"a": {"import_cells": 9, "cells": 9}})    # the result's phases win
+    assert phases["kernel start"] == pytest.approx(0.3)
+    assert phases["imports"] == pytest.approx(0.75)
+    assert phases["own cells"] == pytest.approx(2.25)
+    assert phases["shutdown"] == pytest.approx(0.1)
+    assert phases["autograde"] == 5.0
+    assert phases["verification"] == pytest.approx(0.35)
+    assert phases["feedback"] == 0.4
+    assert phases["other steps"] == pytest.approx(0.5)
+    assert phases["total"] == pytest.approx(6.25)
+
+
+def test_phases_without_phases_take_cells_from_the_notebooks_and_say_nothing_else():
+    result = {"timings": {"Autograde": 5.0, "Reconcile": 0.0, "Feedback": 0.4}}
+    phases = bench.phases_of(result, {"a": {"import_cells": 0.5, "cells": 2.0},
+                                      "b": {"import_cells": 0.0, "cells": 1.0}})
+    assert phases["kernel start"] is None and phases["shutdown"] is None
+    assert phases["imports"] == pytest.approx(0.5) and phases["own cells"] == pytest.approx(2.5)
+    assert bench.phases_of(result)["imports"] is None          # no notebooks either: n/a
+    assert bench.phases_of(result, {"a": None})["own cells"] is None
+
+
+def test_phase_means_skip_what_is_missing():
+    means = bench.phase_means([{"timings": {"Feedback": 1.0}}, {"timings": {"Feedback": 3.0}}, {}])
+    assert means["feedback"] == pytest.approx(2.0)
+    assert means["kernel start"] is None
+
+
+def code(source, busy="2026-11-30T08:00:00.000000Z", idle="2026-11-30T08:00:01.500000Z"):
+    return {"cell_type": "code", "source": source,
+            "metadata": {"execution": {"iopub.status.busy": busy, "iopub.status.idle": idle}}}
+
+
+def test_executed_cells_from_nbclients_timestamps():
+    notebook = {"cells": [code(["import numpy as np\n", "from x import y\n"]),
+                          {"cell_type": "markdown", "source": "text", "metadata": {}},
+                          code("%matplotlib inline\nimport matplotlib", idle="2026-11-30T08:00:00.250000Z"),
+                          code("import numpy as np\ndata = np.ones(3)")]}
+    found = bench.executed_cells(notebook)
+    assert found["import_cells"] == pytest.approx(1.75)
+    assert found["cells"] == pytest.approx(3.25)
+
+
+def test_a_cell_without_timestamps_makes_the_notebook_unknown():
+    notebook = {"cells": [code("x = 1"), {"cell_type": "code", "source": "y = 2", "metadata": {}}]}
+    assert bench.executed_cells(notebook) is None
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("import numpy as np", True), ("from a import b\nimport c", True), ("%matplotlib inline\nimport a", True),
+    ("", False), ("import a\nx = 1", False), ("def f(:", False), ("# only a comment", False)])
+def test_only_imports(source, expected):
+    assert bench.only_imports(source) is expected
+
+
+def test_table_aligns_columns():
+    text = bench.format_table(["run", "wall s", "x"], [["plain", "12.5", "1.00x"], ["pipeline, fast", "3.1", "4.03x"]])
+    lines = text.splitlines()
+    assert lines == ["run             wall s      x",
+                     "plain             12.5  1.00x",
+                     "pipeline, fast     3.1  4.03x"]
+
+
+@pytest.mark.parametrize("value, spec, suffix, expected", [
+    (1.234, ".2f", "", "1.23"), (None, ".2f", "", "n/a"), (float("nan"), ".1f", "", "n/a"), (4.0, ".2f", "x", "4.00x")])
+def test_cell(value, spec, suffix, expected):
+    assert bench.cell(value, spec, suffix) == expected
