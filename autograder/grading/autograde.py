@@ -118,6 +118,7 @@ class Autograde:
         sockets.mkdir(parents=True, exist_ok=True)
         extra = {name: os.environ[name] for name in KERNEL_VARIABLES if name in os.environ}
         return {"mode": config.confinement, "grading_dir": str(grading), "sockets_root": str(sockets),
+                "from_template": config.confinement == confine.BUBBLEWRAP and not config.fresh_kernels,
                 "fonts": str(ctx.course.fonts or ""), "limits": dataclasses.asdict(config.kernel_limits),
                 "extra_env": extra}
 

@@ -42,6 +42,9 @@ def parse(argv):
                      help="grade even where bubblewrap cannot confine the kernel: student code then sees this "
                           "machine's files (only for submissions you trust, e.g. the bundled examples)")
     box.add_argument("--unconfined", action="store_true", help=argparse.SUPPRESS)   # the bench's comparison
+    box.add_argument("--fresh-kernels", action="store_true",
+                     help="start every kernel as a new interpreter, as plain nbgrader does, instead of forking it "
+                          "from the worker's kernel template (same box, same results; slower)")
     box.add_argument("--kernel-memory", type=mebibytes, default=KernelLimits.memory_bytes >> 20, metavar="MiB",
                      help="address space of a student's kernel (default %(default)s)")
     box.add_argument("--kernel-cpu", type=int, default=KernelLimits.cpu_seconds, metavar="SECONDS",
@@ -116,7 +119,8 @@ def grade(args, executor) -> int:
                            kit=None if args.no_kit else KIT, workers=args.workers,
                            cell_timeout=args.cell_timeout, student_timeout=args.student_timeout,
                            verifier=None if args.verifier in ("", "none") else args.verifier, seed=args.seed,
-                           figures=args.figures, confinement=mode, kernel_limits=limits)
+                           figures=args.figures, confinement=mode, kernel_limits=limits,
+                           fresh_kernels=args.fresh_kernels)
     if not config.source.is_dir():
         print(f"no assignment {config.source}", file=sys.stderr)
         return 2

@@ -26,6 +26,7 @@ class GradingConfig:
     course_id: str = "dlfs"
     confinement: str = BUBBLEWRAP            # or "unconfined", only when the grader accepts it explicitly
     kernel_limits: KernelLimits = field(default_factory=KernelLimits)
+    fresh_kernels: bool = False              # True: a fresh interpreter per kernel, not a fork of the worker's template
     grader_state: str = ""                   # fingerprint.integrity at the start of the run, set by the run
     scratch: str = ""                        # the run's short-pathed folder for kernel sockets, set by the run
 

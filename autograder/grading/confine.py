@@ -18,25 +18,40 @@ Autograde step) under bubblewrap:
 * limits on the kernel: address space, CPU time, file size, open files, and a seccomp
   filter that refuses new processes, ptrace, process_vm_* and io_uring. When the kernel ends, its PID namespace ends, and everything in it.
 
+Two ways to start the kernel in its box, with the same box and the same results:
+
+* fresh (`--fresh-kernels`): bubblewrap runs `python -m ipykernel_launcher`, which then
+  spends a second or two importing ipykernel and the notebooks' libraries;
+* from the template (the default with bubblewrap): bubblewrap runs a placeholder, and a
+  process that imported those libraries once per worker (kernel_template.py) forks a
+  kernel that joins the box's namespaces and confines itself as bubblewrap would.
+
 Without bubblewrap, grading refuses to start unless the grader accepts unconfined
 kernels explicitly (`--allow-unconfined`): the kernel then runs with the same limits,
 seccomp filter and clean environment, as uid "nobody" where it can, but sees the
 grader's file system (docs/threat-model.md says what that gives up).
 """
+import base64
+import importlib.util
 import json
+import logging
 import os
+import select
+import socket
+import time
 import pwd
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Dict, Unicode
+from traitlets import Bool, Dict, Unicode
 
 from .. import _sandbox_child as wire
 from .. import sandbox
@@ -48,6 +63,9 @@ PACKAGE = Path(__file__).resolve().parents[1]
 BOX_PACKAGE = {"__init__.py": None, "hidden.py": PACKAGE / "kernel_hidden.py",
                "compare.py": PACKAGE / "compare.py", "_sandbox_child.py": PACKAGE / "_sandbox_child.py"}
 BOX_UID = 65534
+TEMPLATE_SCRIPT = Path(__file__).with_name("kernel_template.py")
+PLACEHOLDER = "/usr/bin/cat"     # holds the box open until the kernel that joins it has died
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -110,6 +128,7 @@ class ConfinedKernelManager(AsyncKernelManager):
     limits = Dict({}, help="KernelLimits fields").tag(config=True)
     extra_env = Dict({}, help="variables the kernel gets (MPLBACKEND, thread counts)").tag(config=True)
     sockets_root = Unicode("", help="where the kernel's socket folder is made (default: the system's)").tag(config=True)
+    from_template = Bool(False, help="fork the kernel from the worker's kernel template (bubblewrap only)").tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -131,13 +150,19 @@ class ConfinedKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         cwd = Path(kw.get("cwd") or os.getcwd())
         limits = self.box_limits()
-        env = kernel_environment(self.extra_env, Path(self.grading_dir))
+        fonts = Path(self.fonts) if self.fonts else None
+        env = kernel_environment(self.extra_env, Path(self.grading_dir), fonts)
+        if self.mode == BUBBLEWRAP and self.from_template and launcher_argv(kernel_cmd):
+            try:
+                return await self._async_launch_from_template(kernel_cmd, cwd, env, limits, fonts, dict(kw))
+            except TemplateError as exc:
+                log.warning("kernel template failed (%s): starting a fresh kernel", exc)
         fds = ()
         if self.mode == BUBBLEWRAP:
             program = sandbox.seccomp_program(sockets=True)
             fds = () if program is None else (sandbox.seccomp_fd(program),)
             argv = bubblewrap_argv(kernel_cmd, cwd, self.sockets, Path(self.grading_dir), env, limits,
-                                   fds[0] if fds else None, Path(self.fonts) if self.fonts else None)
+                                   fds[0] if fds else None, fonts)
             kw.update(env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, pass_fds=fds,
                       preexec_fn=lambda: set_limits(limits))
         else:
@@ -155,6 +180,35 @@ class ConfinedKernelManager(AsyncKernelManager):
             for fd in fds:
                 os.close(fd)
 
+    async def _async_launch_from_template(self, kernel_cmd, cwd, env, limits, fonts, kw):
+        """The same box as a fresh kernel's, with the placeholder in it; then the template's fork joins it."""
+        program = sandbox.seccomp_program(sockets=True)
+        fds = () if program is None else (sandbox.seccomp_fd(program),)
+        stdin, holder = os.pipe()
+        info_read, info_write = os.pipe()
+        argv = bubblewrap_argv([PLACEHOLDER], cwd, self.sockets, Path(self.grading_dir), env, limits,
+                               fds[0] if fds else None, fonts, info_fd=info_write)
+        kw.update(env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, pass_fds=(*fds, info_write),
+                  preexec_fn=lambda: set_limits(limits), stdin=stdin, stdout=subprocess.DEVNULL,
+                  stderr=subprocess.DEVNULL)
+        try:
+            info = await super()._async_launch_kernel(argv, **kw)
+        finally:
+            for fd in (*fds, stdin, info_write):
+                os.close(fd)
+        try:
+            placeholder = placeholder_pid(info_read)
+            request = {"placeholder": placeholder, "env": env, "cwd": str(cwd), "argv": launcher_argv(kernel_cmd),
+                       "limits": dataclasses.asdict(limits), "seccomp": base64.b64encode(program or b"").decode()}
+            KernelTemplate.get(template_environment(env)).fork(request, holder)
+        except TemplateError:
+            await self._async_kill_kernel()
+            raise
+        finally:
+            os.close(info_read)
+            os.close(holder)
+        return info
+
     def seal(self):
         """Once the kernel has made its sockets, it may create nothing more in their folder, which
         lies on the grader's disk: the folder goes to another owner, read-only. (As root only:
@@ -170,10 +224,15 @@ class ConfinedKernelManager(AsyncKernelManager):
         shutil.rmtree(self.sockets, ignore_errors=True)
 
 
-def kernel_environment(extra: dict, grading: Path) -> dict:
+def kernel_environment(extra: dict, grading: Path, fonts: Path | None = None) -> dict:
+    """A kernel's whole environment. MPLCONFIGDIR is the font list's folder (a tmpfs in the box, with the
+    list in it) because matplotlib reads it once, at import: in the template, then in no kernel.
+    PYTHONHASHSEED is fixed, as a forked kernel has its template's: every grading kernel, fresh or
+    forked, orders a set of strings the same way, so a regrade prints what the first grading printed."""
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp",
            "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONPATH": str(grading), "PYTHONDONTWRITEBYTECODE": "1",
-           "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython", "JUPYTER_PLATFORM_DIRS": "1"}
+           "PYTHONHASHSEED": "0", "MPLCONFIGDIR": str(fonts.parent) if fonts else "/tmp/matplotlib",
+           "IPYTHONDIR": "/tmp/ipython", "JUPYTER_PLATFORM_DIRS": "1"}
     if "OPENBLAS_CORETYPE" in os.environ:    # needed by OpenBLAS on some CPUs
         env["OPENBLAS_CORETYPE"] = os.environ["OPENBLAS_CORETYPE"]
     env.update(extra)
@@ -181,7 +240,7 @@ def kernel_environment(extra: dict, grading: Path) -> dict:
 
 
 def bubblewrap_argv(kernel_cmd, cwd: Path, sockets: Path, grading: Path, env: dict, limits: KernelLimits,
-                    seccomp_fd, fonts: Path | None):
+                    seccomp_fd, fonts: Path | None, info_fd=None):
     python = Path(sys.executable)
     prefixes = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), python.resolve().parent.parent}
     args = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
@@ -203,13 +262,16 @@ def bubblewrap_argv(kernel_cmd, cwd: Path, sockets: Path, grading: Path, env: di
         if entry.suffix != ".ipynb" and not entry.is_symlink():
             args += ["--ro-bind", str(entry), str(cwd / entry.name)]
     if fonts:
-        args += ["--dir", env["MPLCONFIGDIR"], "--ro-bind", str(fonts), f"{env['MPLCONFIGDIR']}/{fonts.name}"]
+        args += ["--size", str(limits.disk_bytes), "--tmpfs", env["MPLCONFIGDIR"],
+                 "--ro-bind", str(fonts), f"{env['MPLCONFIGDIR']}/{fonts.name}"]
     # The box's own root (where bubblewrap made the mount points) is read-only: writes go to the two tmpfs.
     args += ["--remount-ro", "/", "--chdir", str(cwd), "--clearenv"]
     for name, value in sorted(env.items()):
         args += ["--setenv", name, value]
     if seccomp_fd is not None:
         args += ["--seccomp", str(seccomp_fd)]
+    if info_fd is not None:
+        args += ["--info-fd", str(info_fd)]
     return args + ["--", *kernel_cmd]
 
 
@@ -221,6 +283,102 @@ def set_limits(limits: KernelLimits):
                          (resource.RLIMIT_NOFILE, limits.open_files),
                          (resource.RLIMIT_CORE, 0)]:
         resource.setrlimit(which, (value, value))
+
+
+# ---------------------------------------------------------------- the kernel template (kernel_template.py)
+
+class TemplateError(RuntimeError):
+    """The template could not give this box its kernel (the notebook then gets a fresh one)."""
+
+
+def launcher_argv(kernel_cmd) -> list[str] | None:
+    """A fresh kernel's sys.argv, if kernel_cmd is this interpreter's `-m ipykernel_launcher -f FILE ...`:
+    the only command a template's fork can stand in for."""
+    cmd = list(kernel_cmd)
+    if len(cmd) < 5 or cmd[1:3] != ["-m", "ipykernel_launcher"] or cmd[3] != "-f":
+        return None
+    if os.path.realpath(shutil.which(cmd[0]) or cmd[0]) != os.path.realpath(sys.executable):
+        return None
+    return [importlib.util.find_spec("ipykernel_launcher").origin, *cmd[3:]]
+
+
+def template_environment(kernel_env: dict) -> dict:
+    """The template's environment: the kernel's, but for what differs between kernels (read at import by
+    nothing the template imports; the fork sets the kernel's own)."""
+    return {name: value for name, value in kernel_env.items() if name != "PYTHONPATH"}
+
+
+def placeholder_pid(info_fd, seconds=30.0) -> int:
+    """The pid (outside) of the placeholder once it runs: bubblewrap's --info-fd gives its init's pid, the
+    placeholder is that init's child, and its namespaces are final once it has exec'd."""
+    deadline = time.monotonic() + seconds
+    text = b""
+    while not text.endswith(b"}") and time.monotonic() < deadline:
+        ready, _, _ = select.select([info_fd], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(info_fd, 4096) if ready else b""
+        if not chunk:
+            break
+        text += chunk.strip()
+    try:
+        init = int(json.loads(text)["child-pid"])
+    except (ValueError, KeyError) as exc:
+        raise TemplateError(f"bubblewrap did not start the box ({text[:200]!r})") from exc
+    while time.monotonic() < deadline:
+        try:
+            for pid in Path(f"/proc/{init}/task/{init}/children").read_text().split():
+                if os.readlink(f"/proc/{pid}/exe") == PLACEHOLDER:
+                    return int(pid)
+        except OSError:
+            pass
+        time.sleep(0.001)
+    raise TemplateError("the box's placeholder did not start")
+
+
+class KernelTemplate:
+    """One per worker process and environment: started at first use, ended with the worker."""
+
+    current = None
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen([sys.executable, str(TEMPLATE_SCRIPT), str(theirs.fileno())],
+                                        env=env, cwd="/", pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                                        stdout=self.log, stderr=self.log)
+        theirs.close()
+
+    @classmethod
+    def get(cls, env: dict) -> "KernelTemplate":
+        if cls.current is None or cls.current.env != env or cls.current.process.poll() is not None:
+            if cls.current is not None:
+                cls.current.stop()
+            cls.current = cls(env)
+        return cls.current
+
+    def fork(self, request: dict, holder_fd: int, seconds=120.0):
+        """The template's first fork waits for its imports (a few seconds), later ones take milliseconds."""
+        try:
+            socket.send_fds(self.control, [json.dumps(request).encode()], [holder_fd])
+            self.control.settimeout(seconds)
+            reply = self.control.recv(1 << 16)
+        except OSError as exc:
+            self.stop()
+            raise TemplateError(f"{exc}; {self.tail()}") from exc
+        answer = json.loads(reply) if reply else {"error": f"the template died; {self.tail()}"}
+        if "error" in answer:
+            raise TemplateError(f"{answer['error']}; {self.tail()}")
+
+    def tail(self) -> str:
+        self.log.seek(0)
+        return "its log: " + (self.log.read()[-1500:].decode(errors="replace").strip() or "(empty)")
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait()
+        self.control.close()
+        if KernelTemplate.current is self:
+            KernelTemplate.current = None
 
 
 # ---------------------------------------------------------------- unconfined (explicitly accepted)

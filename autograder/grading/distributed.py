@@ -60,7 +60,7 @@ from .fingerprint import NO_SCORES, PACKAGE, SKIP
 KINDS = ("submitted", "autograded", "feedback")
 # GradingConfig's fields that cross the wire: what changes scores. Paths never do.
 OPTIONS = ("assignment", "kit_name", "cell_timeout", "student_timeout", "verifier", "seed", "figures", "course_id",
-           "confinement", "kernel_limits")
+           "confinement", "kernel_limits", "fresh_kernels")
 NOT_COMPARED = frozenset({"pip", "setuptools", "wheel"})   # installers: they grade nothing
 SHOWN = 12              # differing files named in a refusal; the rest are counted
 LOG = "distributed.log"  # OUT/.work/distributed.log: one line per student committed, with its worker

@@ -1,0 +1,216 @@
+"""The kernel template: a process that has imported what grading kernels import, and forks them.
+
+A fresh grading kernel spends most of its start-up importing ipykernel, NumPy, SciPy,
+scikit-learn and matplotlib. This process imports them once per worker, then, for each
+notebook, forks a kernel that *joins the box bubblewrap has just built for that notebook*
+(the box runs a placeholder, `cat`, until the kernel arrives). The kernel then has exactly
+the namespaces, mounts and file system of a fresh kernel's box, and this script gives it
+the rest of what bubblewrap gives a fresh kernel: uid 65534 with no capabilities, a new
+session, the limits, the environment, the working folder, the seccomp filter.
+
+Run by `confine.KernelTemplate` as `python kernel_template.py FD` (FD: its end of a socket
+pair). It imports nothing of the grader's: a kernel inherits this process's memory, so
+nothing secret may ever be in it. It never runs student code, and a forked kernel cannot
+reach it: the kernel lives in the box's PID namespace (this process is not in it), in the
+box's user namespace (no rights over processes outside), without this process's open
+files, and this process is not dumpable.
+
+The protocol, one request at a time: the worker sends a JSON request (the placeholder's
+pid, the kernel's environment, working folder, argv, limits, seccomp program) with one
+file descriptor, the write end of the placeholder's stdin; a kernel holds it until it
+dies, so the placeholder (and with it the box) ends when the kernel does. The reply is
+{"ok": true} once the kernel process exists inside the box, or {"error": "..."}.
+"""
+import base64
+import ctypes
+import gc
+import importlib
+import json
+import os
+import random
+import resource
+import signal
+import socket
+import sys
+import traceback
+
+# What kernels import, at their start (ipykernel) or in the course's notebooks. A module
+# that fails to import here is left out: the kernel that needs it fails the same way.
+PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.comm",
+           "ipykernel.debugger", "IPython.core.interactiveshell", "IPython.core.completer",
+           "matplotlib_inline.backend_inline", "debugpy", "jedi", "numpy", "scipy.special",
+           "matplotlib", "matplotlib.pyplot", "matplotlib.patches", "sklearn.linear_model",
+           "sklearn.model_selection", "sklearn.preprocessing", "sklearn.metrics")
+# Joined in this order: the user namespace last, once the others are joined with this
+# process's own rights (after it, this process only has rights inside the box).
+NAMESPACES = ("cgroup", "ipc", "uts", "net", "pid", "mnt", "user")
+KEEP_FD = 1000      # where a kernel keeps the placeholder's pipe (below the open-files limit)
+
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 22, 47, 4
+SECCOMP_MODE_FILTER, CAPABILITY_VERSION_3 = 2, 0x20080522
+LIMITS = {"memory_bytes": resource.RLIMIT_AS, "cpu_seconds": resource.RLIMIT_CPU,
+          "file_bytes": resource.RLIMIT_FSIZE, "open_files": resource.RLIMIT_NOFILE}
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def check(result, what):
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
+
+
+def prctl(option, arg2=0, arg3=0):
+    check(libc.prctl(option, ctypes.c_ulong(arg2), ctypes.c_ulong(arg3), 0, 0), f"prctl({option})")
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+class CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+# ---------------------------------------------------------------- the template
+
+CONTROL = None      # the socket to the worker
+
+
+def main():
+    global CONTROL
+    CONTROL = control = socket.socket(fileno=int(sys.argv[1]))
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)      # gone with its worker
+    prctl(PR_SET_DUMPABLE, 0)                     # no ptrace, no /proc/<pid>/mem, even for its own uid
+    del sys.path[0]                               # this script's folder is no kernel's
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - see PRELOAD
+            pass
+    gc.collect()
+    gc.freeze()     # kernels share these pages with the template instead of copying them on the first collection
+    while True:
+        message, fds, _, _ = socket.recv_fds(control, 1 << 20, 1)
+        if not message:
+            return                                # the worker is gone
+        try:
+            reply = fork_kernel(json.loads(message), fds[0])
+        except Exception as exc:  # noqa: BLE001 - reported to the worker, which fails this notebook
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        finally:
+            for fd in fds:
+                os.close(fd)
+        control.sendall(json.dumps(reply).encode())
+
+
+def fork_kernel(request, pipe_fd):
+    """Fork a child that joins the box's namespaces and forks the kernel inside its PID namespace."""
+    namespaces = [os.open(f"/proc/{int(request['placeholder'])}/ns/{name}", os.O_RDONLY) for name in NAMESPACES]
+    try:
+        child = os.fork()
+        if child == 0:
+            status = 1
+            try:
+                for fd, name in zip(namespaces, NAMESPACES):
+                    check(libc.setns(fd, 0), f"setns({name})")
+                if os.fork() == 0:                # the first process of this box's PID namespace we make
+                    become_kernel(request, pipe_fd)
+                status = 0
+            except BaseException:  # noqa: BLE001 - the template's log says why
+                traceback.print_exc()
+            finally:
+                os._exit(status)                  # the kernel is adopted by the box's init
+        _, status = os.waitpid(child, 0)
+    finally:
+        for fd in namespaces:
+            os.close(fd)
+    return {"ok": True} if status == 0 else {"error": f"joining the box failed (status {status:#x})"}
+
+
+# ---------------------------------------------------------------- the kernel, inside the box
+
+def become_kernel(request, pipe_fd):
+    """Never returns: runs the kernel, then exits."""
+    status = 70
+    try:
+        confine(request, pipe_fd)
+        fresh_interpreter_state(request)
+        from ipykernel import kernelapp
+        kernelapp.launch_new_instance()
+        status = 0
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001
+        traceback.print_exc()
+    finally:
+        try:
+            import atexit
+            atexit._run_exitfuncs()               # as at a fresh interpreter's exit
+        finally:
+            os._exit(status)
+
+
+def confine(request, pipe_fd):
+    """What bubblewrap and the kernel manager give a fresh kernel, besides the namespaces."""
+    os.setsid()                                   # bubblewrap's --new-session
+    drop_capabilities()
+    for name, which in LIMITS.items():
+        value = int(request["limits"][name])
+        resource.setrlimit(which, (value, value))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # Open files: only /dev/null as 0, 1 and 2, and the placeholder's pipe.
+    os.dup2(pipe_fd, KEEP_FD)
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.closerange(3, KEEP_FD)
+    os.closerange(KEEP_FD + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    prctl(PR_SET_DUMPABLE, 1)                     # as a fresh kernel is, inside its box
+    program = base64.b64decode(request["seccomp"])
+    if program:
+        buffer = ctypes.create_string_buffer(program, len(program))
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+        check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(SockFprog(len(program) // 8,
+                         ctypes.addressof(buffer))), 0, 0), "seccomp")
+    else:
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def drop_capabilities():
+    """Joining the box's user namespace gave every capability inside it; bubblewrap's kernel has none."""
+    for cap in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            break                                 # past the last capability this kernel knows
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+    data = (CapData * 2)()
+    check(libc.capset(ctypes.byref(CapHeader(CAPABILITY_VERSION_3, 0)), data), "capset")
+
+
+def fresh_interpreter_state(request):
+    """What a fork carries over from the template, set as a fresh `python -m ipykernel_launcher` has it."""
+    CONTROL.detach()        # its descriptor is closed: the object must not close a kernel's later one
+    # The template's objects stay frozen (gc.freeze): live module state, never garbage; scanning them
+    # would copy their pages into every kernel.
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(request["cwd"])
+    extra = [p for p in request["env"].get("PYTHONPATH", "").split(os.pathsep) if p]
+    sys.path[:0] = extra
+    sys.path_importer_cache.clear()
+    importlib.invalidate_caches()
+    sys.argv = list(request["argv"])
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    # Unseeded draws differ between kernels, as they do between fresh interpreters.
+    random.seed()
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+
+
+if __name__ == "__main__":
+    main()
