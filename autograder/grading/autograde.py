@@ -4,11 +4,15 @@ Running nbgrader's converter in-process saves a Python start and nbgrader's impo
 student. One notebook per run keeps a dead kernel in one notebook from discarding the
 other (nbgrader removes a failed student's whole autograded folder otherwise).
 """
+import ast
+import contextlib
 import copy
 import dataclasses
 import os
 import re
 import shutil
+import time
+from datetime import datetime
 
 import nbformat
 import numpy as np
@@ -29,6 +33,7 @@ from .confine import ConfinedKernelManager, write_grading_folder
 from .sanitize import SanitizeOutputs
 from .verification import student_seed
 
+PHASES = "autograder_phases"   # notebook metadata: wall seconds of the kernel's start and shutdown
 # What a grading kernel inherits from the worker's environment; everything else is cleared.
 KERNEL_VARIABLES = ("MPLBACKEND", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -45,15 +50,43 @@ class ResilientExecute(Execute):
 
     # nbclient's sync setup_kernel calls start_new_kernel_client, bound to the base class's
     # coroutine; the async path calls the coroutine: seal the box's socket folder on both.
+    # Each also times its part of the kernel's life (PHASES, kept in the notebook's metadata).
+    def start_new_kernel(self, **kwargs):
+        with self.timed("kernel_start"):
+            return super().start_new_kernel(**kwargs)
+
+    async def async_start_new_kernel(self, **kwargs):
+        with self.timed("kernel_start"):
+            return await super().async_start_new_kernel(**kwargs)
+
     def start_new_kernel_client(self):
-        client = super().start_new_kernel_client()
+        with self.timed("kernel_start"):
+            client = super().start_new_kernel_client()
         self.seal()
         return client
 
     async def async_start_new_kernel_client(self):
-        client = await super().async_start_new_kernel_client()
+        with self.timed("kernel_start"):
+            client = await super().async_start_new_kernel_client()
         self.seal()
         return client
+
+    def _cleanup_kernel(self):
+        with self.timed("shutdown"):
+            return super()._cleanup_kernel()
+
+    async def _async_cleanup_kernel(self):
+        with self.timed("shutdown"):
+            return await super()._async_cleanup_kernel()
+
+    @contextlib.contextmanager
+    def timed(self, phase):
+        began = time.monotonic()
+        try:
+            yield
+        finally:
+            phases = self.nb.metadata.setdefault(PHASES, {})
+            phases[phase] = round(phases.get(phase, 0.0) + time.monotonic() - began, 3)
 
     def seal(self):
         if isinstance(self.km, ConfinedKernelManager):
@@ -168,6 +201,44 @@ class TrimOutputs(Preprocessor):
                 output.text = text[: self.max_chars] + f"\n... [{len(text) - self.max_chars} characters cut by the grader]"
                 cell.metadata["trimmed_output"] = True
         return cell, resources
+
+
+class Phases:
+    """Wall seconds per notebook of the kernel's start, its cells (and of those, the cells that only
+    import) and its shutdown, from the autograded notebooks: the benchmark's breakdown."""
+
+    def __call__(self, ctx):
+        autograded = ctx.course.folder("autograded", ctx.job.student_id, ctx.config.assignment)
+        phases = {}
+        for stem in sorted(ctx.staged):
+            path = autograded / f"{stem}.ipynb"
+            if path.is_file():
+                notebook = nbformat.read(str(path), as_version=4)
+                phases[stem] = {**notebook.metadata.get(PHASES, {}), **cell_seconds(notebook.cells)}
+        ctx.result["phases"] = phases
+
+
+def cell_seconds(cells) -> dict:
+    cells_s = imports_s = 0.0
+    for cell in cells:
+        stamps = cell.get("metadata", {}).get("execution", {})
+        began, ended = stamps.get("iopub.execute_input"), stamps.get("shell.execute_reply")
+        if cell.cell_type != "code" or not (began and ended):
+            continue
+        seconds = (datetime.fromisoformat(ended.replace("Z", "+00:00"))
+                   - datetime.fromisoformat(began.replace("Z", "+00:00"))).total_seconds()
+        cells_s += seconds
+        if only_imports(cell.source):
+            imports_s += seconds
+    return {"cells": round(cells_s, 3), "import_cells": round(imports_s, 3)}
+
+
+def only_imports(source: str) -> bool:
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return False
+    return bool(body) and all(isinstance(node, (ast.Import, ast.ImportFrom)) for node in body)
 
 
 class Incidents:

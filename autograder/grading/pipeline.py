@@ -13,7 +13,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .autograde import Autograde, Incidents, record_empty_submission
+from .autograde import Autograde, Incidents, Phases, record_empty_submission
 from .gradebook import student_rows
 from .feedback import Feedback
 from .publish import Publish
@@ -25,7 +25,7 @@ from .confine import font_cache
 from .fingerprint import integrity
 from .verification import StartVerification, start_helper
 
-STEPS = (Stage, ScanForTampering, StartVerification, Autograde, Incidents, Reconcile, Feedback, Publish)
+STEPS = (Stage, ScanForTampering, StartVerification, Autograde, Incidents, Phases, Reconcile, Feedback, Publish)
 
 
 @dataclass(frozen=True)
