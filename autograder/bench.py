@@ -157,6 +157,31 @@ def owners(stats: dict, roots: set) -> dict:
     return found
 
 
+ROLES = ("main", "workers", "kernels", "templates", "verification", "other")
+
+
+def role(pid: int, stats: dict, main: int, workers: set, cmdline) -> str:
+    """What a process is for, from its place in the tree and its command line (`cmdline(pid)`):
+    main (the command itself; plain nbgrader's one process), workers, kernels (the boxes and the kernels in
+    them, fresh or forked), templates (a worker's kernel template), verification (a worker's helper and its
+    sandboxes), other (the resource tracker, nbgrader's set-up commands, a Dask cluster)."""
+    if pid == main:
+        return "main"
+    if pid in workers:
+        return "workers"
+    chain, current = [], pid
+    while current in stats and current not in workers and current != main and len(chain) < 64:
+        chain.append(current)
+        current = stats[current].ppid
+    if current not in workers and not (current == main and main in workers):
+        return "other"
+    if any("spawn_main" in cmdline(p) for p in chain):
+        return "verification"
+    if len(chain) == 1 and "kernel_template" in cmdline(pid):
+        return "templates"
+    return "kernels"
+
+
 # ---------------------------------------------------------------------------------------------------
 # the cgroup and the sampler
 
@@ -255,6 +280,9 @@ class Sampler:
         self.peak_total = 0           # kB
         self.denied = set()           # pids whose smaps_rollup could not be read
         self.own_cpu = 0.0            # this thread's CPU (outside the cgroup)
+        self.seen = {}                # pid -> [its role, its own CPU at its last sample]
+        self.roles = []               # (time.time(), {role: CPU s of the processes in it, at their last sample})
+        self._cmdlines = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
 
@@ -287,6 +315,11 @@ class Sampler:
         except Exception:
             return []
 
+    def cmdline(self, pid):
+        if pid not in self._cmdlines:
+            self._cmdlines[pid] = read_cmdline(pid)
+        return self._cmdlines[pid]
+
     def sample(self):
         now, cpu = time.time(), self.group.cpu() - self.offset
         stats = {pid: s for pid in self.members() if (s := read_stat(pid)) is not None}
@@ -295,6 +328,14 @@ class Sampler:
             self.main_cpu = stats[self.main].own
             self.main_alone = cpu if set(stats) == {self.main} else None
         workers = set(self.find_workers(stats))
+        for pid, stat in stats.items():
+            known = self.seen.get(pid)
+            kind = known[0] if known and known[0] != "other" else role(pid, stats, self.main, workers, self.cmdline)
+            self.seen[pid] = [kind, stat.own]
+        totals = dict.fromkeys(ROLES, 0.0)
+        for kind, own in self.seen.values():
+            totals[kind] += own
+        self.roles.append((now, totals))
         owner = owners(stats, workers)
         trees = {w: 0.0 for w in workers}
         for pid, owned in owner.items():
@@ -374,6 +415,14 @@ def split_costs(total: float, completions: list, workers: int, startups: list | 
     if per_worker is None:
         return Split(steady, None, total - count * steady, (first, last))
     return Split(steady, per_worker, total - count * steady - len(startups) * per_worker, (first, last))
+
+
+def roles_in_window(role_ticks, start: float, end: float, students: int) -> dict:
+    """{role: CPU s per student} between two moments, from (time, {role: CPU}) samples."""
+    if students <= 0 or not role_ticks:
+        return {}
+    return {kind: (cpu_at([(t, r[kind]) for t, r in role_ticks], end)
+                   - cpu_at([(t, r[kind]) for t, r in role_ticks], start)) / students for kind in ROLES}
 
 
 def mean(values):
@@ -488,6 +537,7 @@ class Row:
     pss_worker: float | None = None       # MB, the highest peak among the workers
     pss_total: float | None = None        # MB, peak of everything in the cgroup
     phases: dict = field(default_factory=dict)
+    roles: dict = field(default_factory=dict)     # steady CPU s per student by kind of process
     sampler_cpu: float = 0.0
     notes: list = field(default_factory=list)
     scores: dict = field(default_factory=dict)
@@ -532,11 +582,17 @@ def measure(row: Row, command, stands=None, workers=None, began=None, interval=0
     if sampler.denied:
         row.notes.append(f"PSS of {len(sampler.denied)} processes could not be read (not counted)")
     startups = None if began is None else [t.startup for t in tracks.values() if t.startup is not None]
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr), sampler.ticks, startups
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr), sampler, startups
 
 
-def completions(ticks, moments) -> list:
-    return [cpu_at(ticks, moment) for moment in sorted(moments)]
+def settle(row: Row, sampler: Sampler, moments, lanes: int, startups):
+    """The row's fixed/steady split from the students' completion moments, and its steady CPU by role."""
+    moments = sorted(moments)
+    row.split = split_costs(row.cpu, [cpu_at(sampler.ticks, m) for m in moments], lanes, startups)
+    if row.split.window:
+        first, last = row.split.window
+        row.roles = roles_in_window(sampler.roles, moments[first - 1], moments[last - 1], last - first)
+        row.roles["unseen"] = row.split.steady - sum(row.roles.values())
 
 
 def plain_nbgrader(work: Path, submissions: Path, template: Path, students, interval) -> Row:
@@ -549,7 +605,7 @@ def plain_nbgrader(work: Path, submissions: Path, template: Path, students, inte
     command = [os.path.join(os.path.dirname(sys.executable), "nbgrader"), "autograde", ASSIGNMENT,
                f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
                f"--config={COURSE_ROOT / 'nbgrader_config.py'}", "--CourseDirectory.course_id=dlfs"]
-    done, ticks, _ = measure(row, command, interval=interval, cwd=course, env=record.tool_env())
+    done, sampler, _ = measure(row, command, interval=interval, cwd=course, env=record.tool_env())
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader autograde failed:\n{done.stderr[-3000:]}")
     row.scores = {s: {f"{nb}:{gid}": r["auto_score"] for (nb, gid), r in
@@ -557,7 +613,7 @@ def plain_nbgrader(work: Path, submissions: Path, template: Path, students, inte
     # a student is done when nbgrader has written the last of their autograded notebooks
     moments = [max((p.stat().st_mtime for p in (course / "autograded" / s / ASSIGNMENT).glob("*.ipynb")),
                    default=math.nan) for s in students]
-    row.split = split_costs(row.cpu, completions(ticks, [m for m in moments if not math.isnan(m)]), 1, [])
+    settle(row, sampler, [m for m in moments if not math.isnan(m)], 1, [])
     row.workers = 0
     row.phases = phase_means([{}] * len(students),
                              [autograded_cells(course / "autograded" / s / ASSIGNMENT) for s in students])
@@ -576,7 +632,7 @@ def grade_command(out: Path, submissions: Path, workers: int | None, extra=()):
     return command + (["--workers", str(workers)] if workers else [])
 
 
-def read_results(row: Row, out: Path, students, ticks, startups, lanes):
+def read_results(row: Row, out: Path, students, sampler, startups, lanes):
     results, moments = [], []
     for student in students:
         path = out / "results" / f"{student}.json"
@@ -584,7 +640,7 @@ def read_results(row: Row, out: Path, students, ticks, startups, lanes):
         results.append(result)
         moments.append(path.stat().st_mtime)
         row.scores[student] = {key: c["nbgrader"] for key, c in result["cells"].items()}
-    row.split = split_costs(row.cpu, completions(ticks, moments), lanes, startups)
+    settle(row, sampler, moments, lanes, startups)
     row.phases = phase_means(results, [autograded_cells(out / "nbgrader" / "autograded" / s / ASSIGNMENT)
                                        for s in students])
     if all(not r.get("phases") for r in results):
@@ -611,11 +667,11 @@ def pipeline(key, name, work, submissions, prepared, students, workers, extra, i
     out = work / key
     shutil.copytree(prepared, out)           # the template gradebook, as plain nbgrader gets one
     find, began = local_workers(out)
-    done, ticks, startups = measure(row, grade_command(out, submissions, workers, extra), workers=find,
+    done, sampler, startups = measure(row, grade_command(out, submissions, workers, extra), workers=find,
                                     began=began, interval=interval, env=record.tool_env())
     if done.returncode != 0:
         raise RuntimeError(f"{name} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
-    read_results(row, out, students, ticks, startups, workers)
+    read_results(row, out, students, sampler, startups, workers)
     return row
 
 
@@ -632,12 +688,12 @@ def dask_pipeline(work, submissions, prepared, students, workers, extra, interva
         with CommandLineCluster(workers, work / "dask-cluster", preexec_fn=group.enter) as running:
             yield ["--scheduler", running.address]
     # the grading processes of the Dask workers (executor.popen_process)
-    done, ticks, _ = measure(row, grade_command(out, submissions, None, extra), stands=cluster,
+    done, sampler, _ = measure(row, grade_command(out, submissions, None, extra), stands=cluster,
                              workers=lambda stats: {p for p in stats if "_popen_child" in read_cmdline(p)},
                              interval=interval, env=record.tool_env())
     if done.returncode != 0:
         raise RuntimeError(f"pipeline on Dask failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
-    read_results(row, out, students, ticks, None, workers)
+    read_results(row, out, students, sampler, None, workers)
     row.notes.append("its CPU counts the Dask scheduler, nannies and workers too (started before its clock); "
                      "fixed per run is everything but the steady rate")
     return row
@@ -654,15 +710,18 @@ def has_fast_path() -> bool:
     return "--fresh-kernels" in done.stdout
 
 
-def machine() -> dict:
+def machine(commit=None) -> dict:
     model = ""
     with contextlib.suppress(OSError):
         model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                       if line.startswith("model name")), "")
-    commit = subprocess.run(["git", "-C", str(COURSE_ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(COURSE_ROOT), "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
+    if commit:
+        commit, dirty = f"{commit[:12]} (a snapshot of it: --snapshot)", ""
+    else:
+        commit = subprocess.run(["git", "-C", str(COURSE_ROOT), "rev-parse", "--short=12", "HEAD"],
+                                capture_output=True, text=True).stdout.strip() or "unknown (not a git checkout)"
+        dirty = subprocess.run(["git", "-C", str(COURSE_ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
     return {"nproc": os.cpu_count(), "cpu": model or platform.processor(), "python": platform.python_version(),
             "commit": commit + (" (with local changes)" if dirty else ""),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
@@ -692,6 +751,11 @@ def report(rows, args, about) -> str:
               format_table(["run", "workers", "peak per worker", "peak total"],
                            [[r.name, r.workers or "1 (itself)", cell(r.pss_worker, ".0f"), cell(r.pss_total, ".0f")]
                             for r in rows]), ""]
+    kinds = [*ROLES, "unseen"]
+    lines += ["Steady CPU per student by process, CPU s (the steady window's; unseen: what processes used after "
+              "their last sample)",
+              format_table(["run", *kinds, "steady"],
+                           [[r.name, *(cell(r.roles.get(k)) for k in kinds), cell(r.split.steady)] for r in rows]), ""]
     lines += ["Per student: wall seconds, mean over the students, both notebooks (OUT/results/<student>.json)",
               format_table(["run", *PHASES], [[r.name, *(cell(r.phases.get(p)) for p in PHASES)] for r in rows]), ""]
     windows = {r.split.window for r in rows if r.split.window}
@@ -705,6 +769,11 @@ def report(rows, args, about) -> str:
         "  its first student was staged, mean over the workers. fixed/run: the rest, CPU - K x steady -",
         "  workers x fixed/worker (the main process's start-up and closing work, the first students' extra",
         "  cost, the workers' exits). main proc: the main process's own CPU (part of fixed/run and steady).",
+        "* By process: each process's own CPU (/proc/<pid>/stat) at its last sample, summed by kind, between the",
+        "  same two completions as steady. main: the command's own process (plain: nbgrader, all of its work);",
+        "  workers: nbgrader's converters, feedback, publishing; kernels: the boxes and the kernels in them",
+        "  (the notebooks' code, their imports, start and shutdown); templates: the workers' kernel templates;",
+        "  verification: the helper and its sandboxes; other: the resource tracker, set-up commands.",
         "* Per student: autograde is nbgrader's whole step (kernel start, imports, own cells and shutdown are",
         "  parts of it: imports = the cells that only import; own cells = the other cells, the notebooks' own",
         "  work); verification = the wait for the outside verification after the kernel (it runs beside it)",
@@ -729,6 +798,26 @@ def report(rows, args, about) -> str:
     return "\n".join(lines)
 
 
+def run_on_snapshot(args) -> int:
+    """This bench, run by the same interpreter in a copy of HEAD's tree (the editable install is shadowed: the
+    copy's folder comes first on sys.path, and every process of the grader inherits its sys.path)."""
+    commit = subprocess.run(["git", "-C", str(COURSE_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    source = Path(tempfile.mkdtemp(prefix="autograder-bench-src-"))
+    try:
+        archive = subprocess.run(["git", "-C", str(COURSE_ROOT), "archive", "--format=tar", commit],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+        argv = ["--count", str(args.count), "--workers", str(args.workers), "--rows", args.rows,
+                "--interval", str(args.interval), "--commit", commit]
+        argv += ["--keep", str(args.keep.resolve())] if args.keep else []
+        argv += ["--json", str(args.json.resolve())] if args.json else []
+        print(f"bench: on a snapshot of {commit[:12]} in {source}", file=sys.stderr, flush=True)
+        return subprocess.run([sys.executable, "-m", "autograder.bench", *argv], cwd=source).returncode
+    finally:
+        shutil.rmtree(source, ignore_errors=True)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -739,7 +828,13 @@ def main(argv=None) -> int:
     parser.add_argument("--interval", type=float, default=0.2, help="seconds between samples (default 0.2)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument("--snapshot", action="store_true",
+                        help="run on a copy of the last commit (git archive HEAD), so that files edited while it runs "
+                             "neither stop it (the grader stops a run whose own files change) nor enter its figures")
+    parser.add_argument("--commit", help=argparse.SUPPRESS)     # the snapshot's, given to the bench run in it
     args = parser.parse_args(argv)
+    if args.snapshot:
+        return run_on_snapshot(args)
     keys = ROWS if args.rows == "all" else tuple(k.strip() for k in args.rows.split(",") if k.strip())
     unknown = [k for k in keys if k not in ROWS]
     if unknown or not keys:
@@ -758,7 +853,7 @@ def main(argv=None) -> int:
         students = make_submissions(submissions, args.count)
         prepared = work / "prepared"
         template = record.prepare(GradingConfig(ASSIGNMENT, prepared))
-        about = machine()
+        about = machine(args.commit)
         about["load_before"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
         box = () if confine.available() else ("--allow-unconfined",)
         where = "" if not box else " (UNCONFINED: no bubblewrap)"

@@ -173,3 +173,37 @@ def test_table_aligns_columns():
     (1.234, ".2f", "", "1.23"), (None, ".2f", "", "n/a"), (float("nan"), ".1f", "", "n/a"), (4.0, ".2f", "x", "4.00x")])
 def test_cell(value, spec, suffix, expected):
     assert bench.cell(value, spec, suffix) == expected
+
+
+def test_role_of_each_process_from_its_place_in_the_tree():
+    S = bench.ProcStat
+    stats = {1: S(0, 0, 0),                         # main
+             2: S(1, 0, 0),                         # resource tracker
+             10: S(1, 0, 0),                        # a worker
+             11: S(10, 0, 0), 12: S(11, 0, 0),      # its verification helper and a sandbox of it
+             13: S(10, 0, 0),                       # its kernel template
+             14: S(10, 0, 0), 15: S(14, 0, 0), 16: S(15, 0, 0)}    # bwrap, the box's init, a forked kernel
+    lines = {11: "python -B -c from multiprocessing.spawn import spawn_main; spawn_main(...)",
+             12: "bwrap --unshare-all ... python", 13: "python kernel_template.py 21",
+             14: "bwrap --unshare-all", 15: "bwrap --unshare-all", 16: "python kernel_template.py 21",
+             2: "python -B -c from multiprocessing.resource_tracker import main"}
+    kinds = {pid: bench.role(pid, stats, 1, {10}, lambda p: lines.get(p, "")) for pid in stats}
+    assert kinds == {1: "main", 2: "other", 10: "workers", 11: "verification", 12: "verification",
+                     13: "templates", 14: "kernels", 15: "kernels", 16: "kernels"}
+
+
+def test_role_in_plain_nbgrader_where_main_is_the_worker():
+    S = bench.ProcStat
+    stats = {1: S(0, 0, 0), 5: S(1, 0, 0)}
+    assert bench.role(1, stats, 1, {1}, lambda p: "") == "main"
+    assert bench.role(5, stats, 1, {1}, lambda p: "python -m ipykernel_launcher") == "kernels"
+
+
+def test_roles_in_window_per_student():
+    ticks = [(0.0, dict.fromkeys(bench.ROLES, 0.0)),
+             (10.0, {**dict.fromkeys(bench.ROLES, 0.0), "kernels": 20.0, "workers": 4.0}),
+             (20.0, {**dict.fromkeys(bench.ROLES, 0.0), "kernels": 40.0, "workers": 8.0})]
+    per_student = bench.roles_in_window(ticks, 5.0, 15.0, students=2)
+    assert per_student["kernels"] == pytest.approx(10.0) and per_student["workers"] == pytest.approx(2.0)
+    assert per_student["main"] == 0.0
+    assert bench.roles_in_window(ticks, 5.0, 15.0, students=0) == {}
