@@ -48,7 +48,7 @@ KEEP_FD = 1000      # where a kernel keeps the placeholder's pipe (below the ope
 
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
 PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 22, 47, 4
-SECCOMP_MODE_FILTER, CAPABILITY_VERSION_3 = 2, 0x20080522
+SECCOMP_MODE_FILTER, CAPABILITY_VERSION_3, CAP_SYS_PTRACE = 2, 0x20080522, 19
 LIMITS = {"memory_bytes": resource.RLIMIT_AS, "cpu_seconds": resource.RLIMIT_CPU,
           "file_bytes": resource.RLIMIT_FSIZE, "open_files": resource.RLIMIT_NOFILE}
 
@@ -80,6 +80,7 @@ class CapData(ctypes.Structure):
 # ---------------------------------------------------------------- the template
 
 CONTROL = None      # the socket to the worker
+SET_BY_IMPORTS = {}  # environment variables the preloaded modules set (debugpy does), as they would in a kernel
 
 
 def main():
@@ -87,12 +88,15 @@ def main():
     CONTROL = control = socket.socket(fileno=int(sys.argv[1]))
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)      # gone with its worker
     prctl(PR_SET_DUMPABLE, 0)                     # no ptrace, no /proc/<pid>/mem, even for its own uid
+    drop_capability(CAP_SYS_PTRACE)               # it never traces: nothing of its uid that lacks it may trace it
     del sys.path[0]                               # this script's folder is no kernel's
+    before = dict(os.environ)
     for name in PRELOAD:
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - see PRELOAD
             pass
+    SET_BY_IMPORTS.update({name: value for name, value in os.environ.items() if before.get(name) != value})
     gc.collect()
     gc.freeze()     # kernels share these pages with the template instead of copying them on the first collection
     while True:
@@ -182,6 +186,16 @@ def confine(request, pipe_fd):
         prctl(PR_SET_NO_NEW_PRIVS, 1)
 
 
+def drop_capability(number):
+    """Out of this process's effective and permitted sets (a kernel's are emptied anyway)."""
+    header, data = CapHeader(CAPABILITY_VERSION_3, 0), (CapData * 2)()
+    check(libc.capget(ctypes.byref(header), data), "capget")
+    word, bit = divmod(number, 32)
+    data[word].effective &= ~(1 << bit)
+    data[word].permitted &= ~(1 << bit)
+    check(libc.capset(ctypes.byref(header), data), "capset")
+
+
 def drop_capabilities():
     """Joining the box's user namespace gave every capability inside it; bubblewrap's kernel has none."""
     for cap in range(64):
@@ -199,6 +213,7 @@ def fresh_interpreter_state(request):
     # would copy their pages into every kernel.
     os.environ.clear()
     os.environ.update(request["env"])
+    os.environ.update(SET_BY_IMPORTS)
     os.chdir(request["cwd"])
     extra = [p for p in request["env"].get("PYTHONPATH", "").split(os.pathsep) if p]
     sys.path[:0] = extra
