@@ -141,8 +141,12 @@ def read_cmdline(pid: int) -> str:
         return ""
 
 
-def owners(stats: dict, roots: set) -> dict:
-    """{pid: the nearest of `roots` among the pid and its ancestors (or None)}, following ppid within `stats`."""
+def owners(stats: dict, roots: set, namespaces: dict | None = None, host: str | None = None) -> dict:
+    """{pid: the nearest of `roots` among the pid and its ancestors (or None)}, following ppid within `stats`.
+
+    A process whose parents lead elsewhere but that lives in the PID namespace of a process a root owns (not
+    the host's: `namespaces` {pid: namespace}) belongs to that root too: a kernel forked by a template joins
+    its box's namespace, and once the process that forked it exits, the machine's init adopts it."""
     found = {}
     for pid in stats:
         chain, current = [], pid
@@ -154,32 +158,47 @@ def owners(stats: dict, roots: set) -> dict:
             found[member] = owner
         if pid in roots:
             found[pid] = pid
+    if namespaces:
+        boxes = {namespaces[p]: o for p, o in found.items() if o is not None and namespaces.get(p) not in (None, host)}
+        for pid, owner in found.items():
+            if owner is None and namespaces.get(pid) in boxes:
+                found[pid] = boxes[namespaces[pid]]
     return found
 
 
 ROLES = ("main", "workers", "kernels", "templates", "verification", "other")
 
 
-def role(pid: int, stats: dict, main: int, workers: set, cmdline) -> str:
-    """What a process is for, from its place in the tree and its command line (`cmdline(pid)`):
-    main (the command itself; plain nbgrader's one process), workers, kernels (the boxes and the kernels in
-    them, fresh or forked), templates (a worker's kernel template), verification (a worker's helper and its
-    sandboxes), other (the resource tracker, nbgrader's set-up commands, a Dask cluster)."""
+def role(pid: int, stats: dict, main: int, owner: dict, cmdline) -> str:
+    """What a process is for, from its owner (owners()), its place in the tree and its command line
+    (`cmdline(pid)`): main (the command itself; plain nbgrader's one process), workers, kernels (the boxes and
+    the kernels in them, fresh or forked), templates (a worker's kernel template), verification (a worker's
+    helper and its sandboxes), other (the resource tracker, nbgrader's set-up commands, a Dask cluster)."""
+    root = owner.get(pid)
     if pid == main:
         return "main"
-    if pid in workers:
+    if root is None:
+        return "other"
+    if root == pid:
         return "workers"
     chain, current = [], pid
-    while current in stats and current not in workers and current != main and len(chain) < 64:
+    while current in stats and current != root and len(chain) < 64:
         chain.append(current)
         current = stats[current].ppid
-    if current not in workers and not (current == main and main in workers):
-        return "other"
+    if current != root:          # adopted from outside the tree, in a worker's box: a forked kernel
+        return "kernels"
     if any("spawn_main" in cmdline(p) for p in chain):
         return "verification"
-    if len(chain) == 1 and "kernel_template" in cmdline(pid):
+    if stats[pid].ppid == root and "kernel_template" in cmdline(pid):
         return "templates"
     return "kernels"
+
+
+def read_namespace(pid: int):
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -283,6 +302,8 @@ class Sampler:
         self.seen = {}                # pid -> [its role, its own CPU at its last sample]
         self.roles = []               # (time.time(), {role: CPU s of the processes in it, at their last sample})
         self._cmdlines = {}
+        self._namespaces = {}
+        self.host = read_namespace(os.getpid())
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
 
@@ -328,15 +349,18 @@ class Sampler:
             self.main_cpu = stats[self.main].own
             self.main_alone = cpu if set(stats) == {self.main} else None
         workers = set(self.find_workers(stats))
+        for pid in stats:
+            if pid not in self._namespaces:
+                self._namespaces[pid] = read_namespace(pid)
+        owner = owners(stats, workers, self._namespaces, self.host)
         for pid, stat in stats.items():
             known = self.seen.get(pid)
-            kind = known[0] if known and known[0] != "other" else role(pid, stats, self.main, workers, self.cmdline)
+            kind = known[0] if known and known[0] != "other" else role(pid, stats, self.main, owner, self.cmdline)
             self.seen[pid] = [kind, stat.own]
         totals = dict.fromkeys(ROLES, 0.0)
         for kind, own in self.seen.values():
             totals[kind] += own
         self.roles.append((now, totals))
-        owner = owners(stats, workers)
         trees = {w: 0.0 for w in workers}
         for pid, owned in owner.items():
             if owned is not None:
@@ -391,30 +415,46 @@ def cpu_at(ticks, moment: float) -> float:
 @dataclass
 class Split:
     steady: float | None       # CPU s per student, every worker busy
-    per_worker: float | None   # CPU s of one worker's start-up
+    per_worker: float | None   # CPU s a worker costs beyond its students' steady cost
     per_run: float | None      # the rest: total - count x steady - workers x per_worker
     window: tuple = ()         # (first, last) completion, 1-based, the steady rate was measured between
 
 
-def split_costs(total: float, completions: list, workers: int, startups: list | None) -> Split:
-    """Total CPU = per run + workers x per worker + students x steady.
+# the kinds of process that belong to a worker's tree; what no sample saw is counted with them (see fixed_costs)
+WORKER_KINDS = ("workers", "kernels", "templates", "verification", "unseen")
 
-    completions: the cgroup's CPU at each student's completion, in the order they completed.
-    steady: CPU between the `workers`-th and the (K - workers + 1)-th completion, per student completed
-    in between (with fewer students: between the first and the last). startups: each worker's start-up
-    CPU (None: not measured; [] for a run without workers)."""
+
+def steady_rate(completions: list, workers: int):
+    """(CPU s per student, (first, last)): the CPU used between the `workers`-th and the (K - workers + 1)-th
+    completion, per student completed in between; with fewer students, between the first and the last.
+    completions: the cgroup's CPU at each student's completion, in the order they completed."""
     count = len(completions)
     if count < 2:
-        return Split(None, None, None)
+        return None, ()
     lanes = max(1, workers)
     first, last = lanes, count - lanes + 1
     if last <= first:
         first, last = 1, count
-    steady = (completions[last - 1] - completions[first - 1]) / (last - first)
-    per_worker = (sum(startups) / len(startups)) if startups else (0.0 if startups is not None else None)
-    if per_worker is None:
-        return Split(steady, None, total - count * steady, (first, last))
-    return Split(steady, per_worker, total - count * steady - len(startups) * per_worker, (first, last))
+    return (completions[last - 1] - completions[first - 1]) / (last - first), (first, last)
+
+
+def fixed_costs(total: float, count: int, steady: float | None, workers: int, trees: float | None = None,
+                trees_steady: float | None = None):
+    """(per run, per worker) with total = per run + workers x per worker + count x steady.
+
+    trees: the CPU the workers' process trees used in the whole run; trees_steady: their part of `steady`.
+    A worker's fixed cost is what its tree used beyond its students' steady cost (its start-up, its kernel
+    template, the warm-up of its first student, its exit); the run's is the rest (the main process and the
+    processes outside the workers beyond their steady part). Without workers (plain nbgrader) all of it is
+    per run; without the trees (not measured), per worker is None and per run takes it all."""
+    if steady is None:
+        return None, None
+    if not workers:
+        return total - count * steady, 0.0
+    if trees is None or trees_steady is None:
+        return total - count * steady, None
+    per_worker = (trees - count * trees_steady) / workers
+    return total - count * steady - workers * per_worker, per_worker
 
 
 def roles_in_window(role_ticks, start: float, end: float, students: int) -> dict:
@@ -538,6 +578,7 @@ class Row:
     pss_total: float | None = None        # MB, peak of everything in the cgroup
     phases: dict = field(default_factory=dict)
     roles: dict = field(default_factory=dict)     # steady CPU s per student by kind of process
+    startup: float | None = None                  # CPU s of a worker's tree before its first student, mean
     sampler_cpu: float = 0.0
     notes: list = field(default_factory=list)
     scores: dict = field(default_factory=dict)
@@ -586,13 +627,22 @@ def measure(row: Row, command, stands=None, workers=None, began=None, interval=0
 
 
 def settle(row: Row, sampler: Sampler, moments, lanes: int, startups):
-    """The row's fixed/steady split from the students' completion moments, and its steady CPU by role."""
+    """The row's steady rate, fixed costs and steady CPU by kind, from the students' completion moments."""
     moments = sorted(moments)
-    row.split = split_costs(row.cpu, [cpu_at(sampler.ticks, m) for m in moments], lanes, startups)
-    if row.split.window:
-        first, last = row.split.window
+    steady, window = steady_rate([cpu_at(sampler.ticks, m) for m in moments], lanes)
+    trees = trees_steady = None
+    if window:
+        first, last = window
         row.roles = roles_in_window(sampler.roles, moments[first - 1], moments[last - 1], last - first)
-        row.roles["unseen"] = row.split.steady - sum(row.roles.values())
+        row.roles["unseen"] = steady - sum(row.roles.values())
+        if sampler.roles:
+            final = sampler.roles[-1][1]
+            spent = {**final, "unseen": row.cpu - sum(final.values())}
+            trees = sum(spent[k] for k in WORKER_KINDS)
+            trees_steady = sum(row.roles[k] for k in WORKER_KINDS)
+    per_run, per_worker = fixed_costs(row.cpu, len(moments), steady, row.workers, trees, trees_steady)
+    row.split = Split(steady, per_worker, per_run, window)
+    row.startup = mean(startups) if startups else None
 
 
 def plain_nbgrader(work: Path, submissions: Path, template: Path, students, interval) -> Row:
@@ -613,8 +663,8 @@ def plain_nbgrader(work: Path, submissions: Path, template: Path, students, inte
     # a student is done when nbgrader has written the last of their autograded notebooks
     moments = [max((p.stat().st_mtime for p in (course / "autograded" / s / ASSIGNMENT).glob("*.ipynb")),
                    default=math.nan) for s in students]
+    row.workers = 0          # its one process grades every student itself
     settle(row, sampler, [m for m in moments if not math.isnan(m)], 1, [])
-    row.workers = 0
     row.phases = phase_means([{}] * len(students),
                              [autograded_cells(course / "autograded" / s / ASSIGNMENT) for s in students])
     if len(moments) > 1:     # serial: the steady wall time of a student is the time between completions
@@ -736,7 +786,7 @@ def report(rows, args, about) -> str:
              f"CPU counted by {METER.how}, every process each command started included (bubblewrap boxes too); "
              f"samples every {args.interval} s", ""]
     headers = ["run", "wall s", "subs/min", "speed-up", "CPU s/sub", "steady s/sub", "of plain's",
-               "fixed/run", "fixed/worker", "main proc"]
+               "fixed/run", "fixed/worker", "w. start-up"]
     table = []
     for r in rows:
         s = r.split
@@ -745,7 +795,7 @@ def report(rows, args, about) -> str:
                       cell(r.per_student), cell(s.steady),
                       cell(s.steady / plain.split.steady if plain and plain.split.steady and s.steady else None),
                       cell(s.per_run, ".1f"), "–" if r.key == "plain" else cell(s.per_worker, ".1f"),
-                      cell(r.main_cpu, ".1f")])
+                      "–" if r.key == "plain" else cell(r.startup, ".1f")])
     lines += ["Throughput and CPU (CPU seconds, user + system)", format_table(headers, table), ""]
     lines += ["Memory: PSS (pages shared between processes counted once), peak over the run, MB",
               format_table(["run", "workers", "peak per worker", "peak total"],
@@ -765,10 +815,11 @@ def report(rows, args, about) -> str:
         f"  (K-N+1)-th student's completion (N: the row's workers; here {', '.join(f'{a}-{b}' for a, b in sorted(windows))}),",
         "  per student completed in between; a completion is the moment the result file (plain: the last",
         "  autograded notebook) was written. of plain's: steady CPU / plain nbgrader's steady CPU.",
-        "* fixed/worker: CPU of a worker's process tree (worker, verification helper, what they started) before",
-        "  its first student was staged, mean over the workers. fixed/run: the rest, CPU - K x steady -",
-        "  workers x fixed/worker (the main process's start-up and closing work, the first students' extra",
-        "  cost, the workers' exits). main proc: the main process's own CPU (part of fixed/run and steady).",
+        "* fixed/worker: what a worker's process tree (the worker, its verification helper, its kernel template,",
+        "  its kernels, and what no sample saw) used beyond the steady cost of its students: its start-up, the",
+        "  warm-up of its first student, its exit. w. start-up: the part of it before its first student was",
+        "  staged. fixed/run: the rest, CPU - K x steady - workers x fixed/worker: the main process and the",
+        "  processes outside the workers, beyond their steady part.",
         "* By process: each process's own CPU (/proc/<pid>/stat) at its last sample, summed by kind, between the",
         "  same two completions as steady. main: the command's own process (plain: nbgrader, all of its work);",
         "  workers: nbgrader's converters, feedback, publishing; kernels: the boxes and the kernels in them",
@@ -780,6 +831,8 @@ def report(rows, args, about) -> str:
         "  and reconciling; other steps = staging, the tampering scan, incidents, publishing.",
         f"* The sampler (outside the cgroups) used {', '.join(f'{r.sampler_cpu:.1f}' for r in rows)} CPU s in the rows above.",
     ]
+    lines.append("* The main process's own CPU (part of fixed/run): " + ", ".join(
+        f"{r.name}: {cell(r.main_cpu, '.1f')} s" for r in rows))
     for r in rows:
         lines += [f"* {r.name}: {note}" for note in r.notes]
     rows_by = {r.key: r for r in rows}

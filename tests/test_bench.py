@@ -59,46 +59,40 @@ def test_cpu_at_interpolates_between_samples():
     assert math.isnan(bench.cpu_at([], 1.0))
 
 
-def test_split_of_a_pool_run():
+def test_steady_rate_of_a_pool_run():
     # 2 workers that start for 3 s each, then 6 s per student, 10 students; 5 s in the main process
     completions = [5 + 2 * 3 + 6 * (i + 1) for i in range(10)]        # CPU at each completion
-    total = 5 + 2 * 3 + 6 * 10
-    split = bench.split_costs(total, completions, workers=2, startups=[3.0, 3.0])
-    assert split.window == (2, 9)             # from the 2nd to the (10 - 2 + 1)-th completion
-    assert split.steady == pytest.approx(6.0)
-    assert split.per_worker == pytest.approx(3.0)
-    assert split.per_run == pytest.approx(5.0)
-    assert split.per_run + 2 * split.per_worker + 10 * split.steady == pytest.approx(total)
+    steady, window = bench.steady_rate(completions, workers=2)
+    assert window == (2, 9)             # from the 2nd to the (10 - 2 + 1)-th completion
+    assert steady == pytest.approx(6.0)
 
 
-def test_split_leaves_out_the_first_students_of_each_worker():
+def test_steady_rate_leaves_out_the_first_students_of_each_worker():
     # the first student of each worker costs 4 s more (warm-up); steady is measured past them
-    completions = [10, 24, 30, 36, 42, 48]
-    split = bench.split_costs(60.0, completions, workers=2, startups=[2.0, 2.0])
-    assert split.steady == pytest.approx(6.0)
-    assert split.per_run == pytest.approx(60 - 6 * 6 - 2 * 2.0)
+    steady, window = bench.steady_rate([10, 24, 30, 36, 42, 48], workers=2)
+    assert window == (2, 5) and steady == pytest.approx(6.0)
 
 
-def test_split_of_a_serial_run_has_no_worker_cost():
-    split = bench.split_costs(100.0, [20.0, 40.0, 60.0, 80.0], workers=1, startups=[])
-    assert split.window == (1, 4)
-    assert split.steady == pytest.approx(20.0)
-    assert split.per_worker == 0.0
-    assert split.per_run == pytest.approx(20.0)
+def test_steady_rate_of_a_serial_run_and_of_few_students():
+    assert bench.steady_rate([20.0, 40.0, 60.0, 80.0], workers=1) == (pytest.approx(20.0), (1, 4))
+    assert bench.steady_rate([10.0, 20.0], workers=2) == (pytest.approx(10.0), (1, 2))
+    assert bench.steady_rate([9.0], workers=1) == (None, ())
 
 
-def test_split_with_few_students_uses_first_to_last():
-    split = bench.split_costs(30.0, [10.0, 20.0], workers=2, startups=[1.0, 1.0])
-    assert split.window == (1, 2) and split.steady == pytest.approx(10.0)
+def test_fixed_costs_split_the_rest_between_the_run_and_the_workers():
+    # 10 students at 6 s, of which 5.5 s in the workers' trees; 2 workers whose trees used 2 x 4 s more
+    total = 3 + 2 * 4 + 10 * 6
+    trees = 10 * 5.5 + 2 * 4
+    per_run, per_worker = bench.fixed_costs(total, 10, 6.0, 2, trees=trees, trees_steady=5.5)
+    assert per_worker == pytest.approx(4.0)
+    assert per_run == pytest.approx(3.0)
+    assert per_run + 2 * per_worker + 10 * 6.0 == pytest.approx(total)
 
 
-def test_split_without_measured_start_ups_puts_everything_else_per_run():
-    split = bench.split_costs(50.0, [10.0, 20.0, 30.0], workers=1, startups=None)
-    assert split.per_worker is None and split.per_run == pytest.approx(20.0)
-
-
-def test_split_of_one_student_is_unknown():
-    assert bench.split_costs(9.0, [9.0], workers=1, startups=[]) == bench.Split(None, None, None)
+def test_fixed_costs_without_workers_or_trees():
+    assert bench.fixed_costs(100.0, 4, 20.0, 0) == (pytest.approx(20.0), 0.0)          # plain nbgrader
+    assert bench.fixed_costs(100.0, 4, 20.0, 2) == (pytest.approx(20.0), None)         # trees not measured
+    assert bench.fixed_costs(100.0, 1, None, 2) == (None, None)
 
 
 def test_phases_from_a_result_with_phases():
@@ -182,21 +176,32 @@ def test_role_of_each_process_from_its_place_in_the_tree():
              10: S(1, 0, 0),                        # a worker
              11: S(10, 0, 0), 12: S(11, 0, 0),      # its verification helper and a sandbox of it
              13: S(10, 0, 0),                       # its kernel template
-             14: S(10, 0, 0), 15: S(14, 0, 0), 16: S(15, 0, 0)}    # bwrap, the box's init, a forked kernel
+             14: S(10, 0, 0), 15: S(14, 0, 0),      # bwrap and the box's init
+             16: S(7, 0, 0)}                        # a kernel forked by the template, adopted by the machine's init
+    namespaces = {pid: "pid:[1]" for pid in stats} | {15: "pid:[9]", 16: "pid:[9]"}
+    owner = bench.owners(stats, {10}, namespaces, host="pid:[1]")
+    assert owner[16] == 10                          # through the box's PID namespace
     lines = {11: "python -B -c from multiprocessing.spawn import spawn_main; spawn_main(...)",
              12: "bwrap --unshare-all ... python", 13: "python kernel_template.py 21",
              14: "bwrap --unshare-all", 15: "bwrap --unshare-all", 16: "python kernel_template.py 21",
              2: "python -B -c from multiprocessing.resource_tracker import main"}
-    kinds = {pid: bench.role(pid, stats, 1, {10}, lambda p: lines.get(p, "")) for pid in stats}
+    kinds = {pid: bench.role(pid, stats, 1, owner, lambda p: lines.get(p, "")) for pid in stats}
     assert kinds == {1: "main", 2: "other", 10: "workers", 11: "verification", 12: "verification",
                      13: "templates", 14: "kernels", 15: "kernels", 16: "kernels"}
+
+
+def test_the_host_namespace_adopts_nobody():
+    S = bench.ProcStat
+    stats = {10: S(1, 0, 0), 20: S(1, 0, 0)}
+    assert bench.owners(stats, {10}, {10: "pid:[1]", 20: "pid:[1]"}, host="pid:[1]")[20] is None
 
 
 def test_role_in_plain_nbgrader_where_main_is_the_worker():
     S = bench.ProcStat
     stats = {1: S(0, 0, 0), 5: S(1, 0, 0)}
-    assert bench.role(1, stats, 1, {1}, lambda p: "") == "main"
-    assert bench.role(5, stats, 1, {1}, lambda p: "python -m ipykernel_launcher") == "kernels"
+    owner = bench.owners(stats, {1})
+    assert bench.role(1, stats, 1, owner, lambda p: "") == "main"
+    assert bench.role(5, stats, 1, owner, lambda p: "python -m ipykernel_launcher") == "kernels"
 
 
 def test_roles_in_window_per_student():
