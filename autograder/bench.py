@@ -671,8 +671,7 @@ def plain_nbgrader(work: Path, submissions: Path, template: Path, students, inte
         ordered = sorted(moments)
         row.phases["autograde"] = row.phases["total"] = (ordered[-1] - ordered[0]) / (len(ordered) - 1)
     row.notes.append("imports and cells from its autograded notebooks' cell timestamps; autograde and total: the "
-                     "time between its first and last student's completions, per student; main proc is the one "
-                     "nbgrader process, which autogrades every student itself")
+                     "time between its first and last student's completions, per student")
     return row
 
 
@@ -831,8 +830,9 @@ def report(rows, args, about) -> str:
         "  and reconciling; other steps = staging, the tampering scan, incidents, publishing.",
         f"* The sampler (outside the cgroups) used {', '.join(f'{r.sampler_cpu:.1f}' for r in rows)} CPU s in the rows above.",
     ]
-    lines.append("* The main process's own CPU (part of fixed/run): " + ", ".join(
-        f"{r.name}: {cell(r.main_cpu, '.1f')} s" for r in rows))
+    lines.append("* The main process's own CPU, in all (the pipeline's: part of fixed/run; plain nbgrader's is its one "
+                 "process, which does all but the kernels' work): " + ", ".join(
+                     f"{r.name}: {cell(r.main_cpu, '.1f')} s" for r in rows))
     for r in rows:
         lines += [f"* {r.name}: {note}" for note in r.notes]
     rows_by = {r.key: r for r in rows}
