@@ -865,10 +865,29 @@ def run_on_snapshot(args) -> int:
                 "--interval", str(args.interval), "--commit", commit]
         argv += ["--keep", str(args.keep.resolve())] if args.keep else []
         argv += ["--json", str(args.json.resolve())] if args.json else []
+        argv += ["--against", str(args.against.resolve())] if args.against else []
         print(f"bench: on a snapshot of {commit[:12]} in {source}", file=sys.stderr, flush=True)
         return subprocess.run([sys.executable, "-m", "autograder.bench", *argv], cwd=source).returncode
     finally:
         shutil.rmtree(source, ignore_errors=True)
+
+
+def against(rows, earlier: dict) -> str:
+    """Each row's CPU per student (steady, and whole command) beside the same row of an earlier --json."""
+    before = {r["key"]: r for r in earlier.get("rows", [])}
+    lines = [f"Against the run of {earlier.get('machine', {}).get('date', '?')} "
+             f"(commit {earlier.get('machine', {}).get('commit', '?')}):"]
+    for row in rows:
+        old = before.get(row.key)
+        if not old:
+            continue
+        steady_then = (old.get("split") or {}).get("steady")
+        for what, now, then in (("steady CPU s/sub", row.split.steady, steady_then),
+                                ("CPU s/sub, whole command", row.per_student, old["cpu"] / old["count"])):
+            change = f"{100 * (now / then - 1):+.1f}%" if now and then else "n/a"
+            lines.append(f"  {row.name}: {what} {cell(now)} at {row.count} students, {cell(then)} at "
+                         f"{old['count']}: {change}")
+    return "\n".join(lines)
 
 
 def main(argv=None) -> int:
@@ -881,6 +900,9 @@ def main(argv=None) -> int:
     parser.add_argument("--interval", type=float, default=0.2, help="seconds between samples (default 0.2)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument("--against", type=Path, metavar="JSON",
+                        help="an earlier run's --json: compare each row's CPU per student with the same row there "
+                             "(issue 18's flat cost: at 200 students within 10%% of 40)")
     parser.add_argument("--snapshot", action="store_true",
                         help="run on a copy of the last commit (git archive HEAD), so that files edited while it runs "
                              "neither stop it (the grader stops a run whose own files change) nor enter its figures")
@@ -935,6 +957,8 @@ def main(argv=None) -> int:
             print(f"bench: {key} done in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
         about["load_after"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
         print(report(rows, args, about))
+        if args.against:
+            print(against(rows, json.loads(args.against.read_text())))
         for line in skipped:
             print(f"row skipped: {line}")
         same = all(r.scores == rows[0].scores for r in rows[1:])

@@ -212,3 +212,15 @@ def test_roles_in_window_per_student():
     assert per_student["kernels"] == pytest.approx(10.0) and per_student["workers"] == pytest.approx(2.0)
     assert per_student["main"] == 0.0
     assert bench.roles_in_window(ticks, 5.0, 15.0, students=0) == {}
+
+
+def test_against_an_earlier_run():
+    now = bench.Row("fast", "pipeline, fast path", 200, wall=100.0, cpu=2000.0)
+    now.split = bench.Split(9.5, 1.0, 1.0, (2, 199))
+    earlier = {"machine": {"date": "then", "commit": "abc"},
+               "rows": [{"key": "fast", "count": 40, "cpu": 420.0, "split": {"steady": 10.0}},
+                        {"key": "plain", "count": 40, "cpu": 800.0, "split": {"steady": 19.0}}]}
+    text = bench.against([now], earlier)
+    assert "steady CPU s/sub 9.50 at 200 students, 10.00 at 40: -5.0%" in text
+    assert "whole command 10.00 at 200 students, 10.50 at 40: -4.8%" in text
+    assert "plain" not in text
