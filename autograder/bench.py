@@ -471,28 +471,29 @@ def mean(values):
 
 
 def only_imports(source: str) -> bool:
-    """Whether a code cell does nothing but import (IPython's %magic and !shell lines aside)."""
-    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    """Whether a code cell does nothing but import (the grading code's rule, autograde.only_imports)."""
     try:
-        body = ast.parse("\n".join(lines)).body
+        body = ast.parse(source).body
     except SyntaxError:
         return False
     return bool(body) and all(isinstance(statement, (ast.Import, ast.ImportFrom)) for statement in body)
 
 
-def executed_cells(notebook: dict) -> dict | None:
+def executed_cells(notebook: dict) -> dict:
     """{"import_cells": s, "cells": s} of an executed notebook, from the timestamps nbclient records in each
-    code cell (metadata.execution: iopub.status.busy to iopub.status.idle); None if a cell has none."""
+    code cell (metadata.execution: iopub.execute_input to shell.execute_reply), as the grading code computes
+    the phases of its result files (autograde.cell_seconds); cells without them are left out."""
     imports = cells = 0.0
     for each in notebook.get("cells", []):
-        if each.get("cell_type") != "code":
-            continue
         stamps = each.get("metadata", {}).get("execution", {})
+        began, ended = stamps.get("iopub.execute_input"), stamps.get("shell.execute_reply")
+        if each.get("cell_type") != "code" or not (began and ended):
+            continue
         try:
-            seconds = (datetime.fromisoformat(stamps["iopub.status.idle"].replace("Z", "+00:00"))
-                       - datetime.fromisoformat(stamps["iopub.status.busy"].replace("Z", "+00:00"))).total_seconds()
-        except (KeyError, TypeError, ValueError):
-            return None
+            seconds = (datetime.fromisoformat(ended.replace("Z", "+00:00"))
+                       - datetime.fromisoformat(began.replace("Z", "+00:00"))).total_seconds()
+        except (TypeError, ValueError):
+            continue
         source = each.get("source", "")
         cells += seconds
         imports += seconds if only_imports("".join(source) if isinstance(source, list) else source) else 0.0
