@@ -1,5 +1,5 @@
-"""End-to-end attacks on the grading pipeline: one class, graded once through the CLI in bubblewrap mode,
-with outside verification on.
+"""End-to-end attacks on the grading pipeline: one class, graded through the CLI in bubblewrap mode,
+with outside verification on: once with kernels forked from the kernel template, once with fresh ones.
 
 Each file in pipeline/ is a student whose notebook holds a WRONG `mae` plus an attack. The file's first
 line says what the attack tries and what stops it; then `# key: value` lines:
@@ -225,8 +225,10 @@ class Run:
     seconds: float
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
+@pytest.fixture(scope="module", params=["template", "fresh"])
+def run(request, tmp_path_factory):
+    """The class graded once per way of starting kernels: forked from the worker's kernel template (the
+    default) and fresh (--fresh-kernels); every test below runs against both."""
     if not confine.available():
         pytest.skip("bubblewrap cannot confine a grading kernel here (confine.available() is False): "
                     "these attacks are only meaningful against the confined kernel")
@@ -254,7 +256,7 @@ def run(tmp_path_factory):
     command = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(submissions),
                "--out", str(out), "--workers", "2", "--cell-timeout", CELL_TIMEOUT, "--student-timeout",
                STUDENT_TIMEOUT, "--quiet",
-               "--course-root", str(course), "--no-kit"]
+               "--course-root", str(course), "--no-kit"] + (["--fresh-kernels"] if request.param == "fresh" else [])
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     watcher = TreeWatcher(process.pid)
@@ -619,8 +621,10 @@ def test_the_kernel_sees_its_own_box_and_nothing_else(run):
     assert len(seen["pids"]) <= 3, f"processes outside the box are visible: {seen['pids']}"
     assert "PIPELINE_ATTACK_RUN" not in seen["environ"] and run.token not in json.dumps(seen["environ"])
     # Each folder holds only what leads to the box's own mounts: the interpreter, the venv, its folders.
+    # (matplotlib's folder: a tmpfs holding the run's font list, at the list's path on the host, where the
+    # kernel template read it when it imported matplotlib)
     allowed = [str(VENV), str(VENV.resolve()), str(BASE), seen["cwd"], seen["pythonpath"], "/tmp/ipython",
-               "/tmp/matplotlib"] + [m for m in seen["mounts"] if m.startswith("/tmp/autograder-")]
+               seen["environ"]["MPLCONFIGDIR"]] + [m for m in seen["mounts"] if m.startswith("/tmp/autograder-")]
     system = {"bin", "sbin", "lib", "lib32", "lib64", "usr", "etc", "proc", "dev", "tmp"}
     extra = {}
     for folder, names in seen["listings"].items():
