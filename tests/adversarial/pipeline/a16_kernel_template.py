@@ -9,7 +9,18 @@ import signal
 REPORT = {}
 libc = ctypes.CDLL(None, use_errno=True)
 box = {int(pid) for pid in os.listdir("/proc") if pid.isdigit()}
-own = {int(task) for task in os.listdir("/proc/self/task")}
+own = {int(task) for task in os.listdir("/proc/self/task")}     # kill() reaches its own threads by id
+
+
+def outcome(action):
+    """"ok" if the action succeeded, else the name of what refused it."""
+    try:
+        if action() is False:
+            return errno.errorcode.get(ctypes.get_errno(), "failed")
+        return "ok"
+    except OSError as exc:
+        return type(exc).__name__ + (f":{errno.errorcode.get(exc.errno, exc.errno)}" if exc.errno else "")
+
 
 def signal_zero(pid):
     try:
@@ -19,33 +30,29 @@ def signal_zero(pid):
         return False
 
 
+def join(name):
+    fd = os.open(f"/proc/1/ns/{name}", os.O_RDONLY)
+    try:
+        return libc.setns(fd, 0) == 0
+    finally:
+        os.close(fd)
+
+
+def read_memory(pid):
+    with open(f"/proc/{pid}/mem", "rb") as handle:
+        handle.seek(0x400000)
+        handle.read(16)
+
+
 reached = [pid for pid in range(1, 1 << 16) if pid not in box | own and signal_zero(pid)]
 REPORT["signal a pid outside the box"] = "ok" if reached else "ESRCH"
-try:
-    os.kill(-1, signal.SIGSTOP)          # everything it may signal: only its own box
-    REPORT["box:stop every process it may"] = "ok"
-finally:
-    for pid in box:
-        try:
-            os.kill(pid, signal.SIGCONT)
-        except OSError:
-            pass
+REPORT["box:stop every process it may"] = outcome(lambda: os.kill(-1, signal.SIGSTOP))
+for pid in box - own:
+    outcome(lambda: os.kill(pid, signal.SIGCONT))
 for name in ("user", "mnt", "pid", "net", "ipc"):
-    fd = os.open(f"/proc/1/ns/{name}", os.O_RDONLY)
-    joined = libc.setns(fd, 0) == 0
-    REPORT[f"join its box init's {name} namespace"] = "ok" if joined else errno.errorcode[ctypes.get_errno()]
-    os.close(fd)
-made = libc.unshare(0x10000000) == 0                     # CLONE_NEWUSER
-REPORT["make a user namespace"] = "ok" if made else errno.errorcode[ctypes.get_errno()]
+    REPORT[f"join its box init's {name} namespace"] = outcome(lambda: join(name))
+REPORT["make a user namespace"] = outcome(lambda: libc.unshare(0x10000000) == 0)     # CLONE_NEWUSER
 for pid in sorted(box - own):
-    try:
-        with open(f"/proc/{pid}/mem", "rb") as handle:
-            handle.seek(0x400000)
-            handle.read(16)
-        REPORT[f"box:read the memory of pid {pid}"] = "ok"
-    except OSError as exc:
-        REPORT[f"box:read the memory of pid {pid}"] = type(exc).__name__
-
-
+    REPORT[f"box:read the memory of pid {pid}"] = outcome(lambda: read_memory(pid))
 print("REPORT", json.dumps(REPORT))
 print("ATTACK-DONE")
