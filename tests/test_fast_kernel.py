@@ -47,6 +47,7 @@ facts = {
     "hash": hash("grading"), "set": list({"alpha", "beta", "gamma", "delta"}),
     "sid_is_pgid": os.getsid(0) == os.getpgid(0), "fds": len(os.listdir("/proc/self/fd")) > 3,
     "rng": np.random.RandomState(3).rand(2).tolist(),
+    "grader's modules": sorted(m for m in sys.modules if m.split(".")[0] in ("autograder", "coursekit")),
 }
 print(json.dumps(facts, sort_keys=True))
 '''
@@ -95,6 +96,7 @@ def test_a_forked_kernel_sees_exactly_what_a_fresh_kernel_sees(box):
     assert not differences
     assert forked["status"]["CapEff"] == "0000000000000000" and forked["status"]["NoNewPrivs"] == "1"
     assert forked["status"]["Seccomp"] == "2" and forked["ids"][:2] == [confine.BOX_UID, confine.BOX_UID]
+    assert forked["grader's modules"] == []       # the template imported nothing of the grader's
 
 
 def test_unseeded_draws_differ_between_kernels_of_one_template(box):
