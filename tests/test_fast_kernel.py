@@ -9,6 +9,7 @@ import ctypes
 import json
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import psutil
 import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
+from traitlets.config import Config
 
 from autograder.grading import confine
 from autograder.grading.confine import ConfinedKernelManager, KernelTemplate, font_cache, write_grading_folder
@@ -67,12 +69,14 @@ def box(tmp_path_factory):
 
 
 def run(box, sources, from_template, timeout=60):
-    """The notebook's outputs (stdout text per cell), run in a confined kernel started one way or the other."""
+    """The notebook's outputs (stdout text per cell), run in a confined kernel started one way or the
+    other, which is killed after the last cell, as in grading."""
     nb = new_notebook(cells=[new_code_cell(source) for source in sources])
-    km = ConfinedKernelManager(kernel_name="python3", grading_dir=str(box["grading"]), fonts=str(box["fonts"]),
-                               sockets_root=str(box["root"] / "sockets"), from_template=from_template,
-                               extra_env={"MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1"})
-    NotebookClient(nb, km=km, timeout=timeout, allow_errors=True,
+    settings = {"grading_dir": str(box["grading"]), "fonts": str(box["fonts"]), "from_template": from_template,
+                "sockets_root": str(box["root"] / "sockets"),
+                "extra_env": {"MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1"}}
+    NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3", shutdown_kernel="immediate",
+                   kernel_manager_class=ConfinedKernelManager, config=Config({"ConfinedKernelManager": settings}),
                    resources={"metadata": {"path": str(box["root"] / "work")}}).execute()
     return ["".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
             + "".join(f"{o['ename']}: {o['evalue']}" for o in cell.outputs if o.get("output_type") == "error")
@@ -209,6 +213,25 @@ def test_an_attack_on_the_template_from_a_kernel_leaves_the_next_kernel_untouche
     assert psutil.Process(template.pid).status() != psutil.STATUS_STOPPED
     after = probe(box, from_template=True)
     assert after == before
+
+
+def test_a_kernel_is_the_templates_child_and_nothing_of_its_box_outlives_it(box):
+    """The kernel's forking child exits at once; the template (a subreaper that ignores SIGCHLD) adopts
+    and reaps the kernel, whatever the machine's init does, so that the box's PID namespace can end."""
+    run(box, ["1"], from_template=True)
+    template = psutil.Process(KernelTemplate.current.process.pid)
+    adopted = []
+    watcher = threading.Timer(1.0, lambda: adopted.extend(template.children()))
+    watcher.start()
+    during = run(box, ["import os, time\nprint(os.getppid())\ntime.sleep(2)"], from_template=True)
+    watcher.join()
+    assert during == ["0\n"]                       # its parent is outside its PID namespace ...
+    assert len(adopted) == 1                        # ... the template
+    deadline = time.monotonic() + 10
+    while template.children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert template.children() == []
+    assert not [p for p in psutil.Process().children(recursive=True) if p.name() in ("bwrap", "cat")]
 
 
 def test_a_dead_template_is_replaced_and_grading_goes_on(box):

@@ -46,7 +46,7 @@ PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "i
 NAMESPACES = ("cgroup", "ipc", "uts", "net", "pid", "mnt", "user")
 KEEP_FD = 1000      # where a kernel keeps the placeholder's pipe (below the open-files limit)
 
-PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER = 1, 4, 24, 36
 PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 22, 47, 4
 SECCOMP_MODE_FILTER, CAPABILITY_VERSION_3, CAP_SYS_PTRACE = 2, 0x20080522, 19
 LIMITS = {"memory_bytes": resource.RLIMIT_AS, "cpu_seconds": resource.RLIMIT_CPU,
@@ -88,6 +88,11 @@ def main():
     CONTROL = control = socket.socket(fileno=int(sys.argv[1]))
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)      # gone with its worker
     prctl(PR_SET_DUMPABLE, 0)                     # no ptrace, no /proc/<pid>/mem, even for its own uid
+    # Orphaned kernels (their forking child exits at once) become this process's children rather than
+    # the machine's init's, and are reaped the moment they die (SIGCHLD ignored): a box's PID namespace
+    # can only end once every process of it has been reaped, whatever the machine's init does.
+    prctl(PR_SET_CHILD_SUBREAPER, 1)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     drop_capability(CAP_SYS_PTRACE)               # it never traces: nothing of its uid that lacks it may trace it
     del sys.path[0]                               # this script's folder is no kernel's
     before = dict(os.environ)
@@ -114,27 +119,30 @@ def main():
 
 
 def fork_kernel(request, pipe_fd):
-    """Fork a child that joins the box's namespaces and forks the kernel inside its PID namespace."""
+    """Fork a child that joins the box's namespaces and forks the kernel inside its PID namespace; the
+    child says how that went through a pipe, and exits."""
     namespaces = [os.open(f"/proc/{int(request['placeholder'])}/ns/{name}", os.O_RDONLY) for name in NAMESPACES]
+    said, say = os.pipe()
     try:
-        child = os.fork()
-        if child == 0:
-            status = 1
+        if os.fork() == 0:
+            answer = b"ok"
             try:
                 for fd, name in zip(namespaces, NAMESPACES):
                     check(libc.setns(fd, 0), f"setns({name})")
                 if os.fork() == 0:                # the first process of this box's PID namespace we make
                     become_kernel(request, pipe_fd)
-                status = 0
-            except BaseException:  # noqa: BLE001 - the template's log says why
-                traceback.print_exc()
+            except BaseException as exc:  # noqa: BLE001
+                answer = f"{type(exc).__name__}: {exc}".encode()
             finally:
-                os._exit(status)                  # the kernel is adopted by the box's init
-        _, status = os.waitpid(child, 0)
+                os.write(say, answer[:4000])
+                os._exit(0)                       # the kernel is now the template's (a subreaper's) child
+        os.close(say)
+        say = None
+        answer = os.read(said, 4096).decode(errors="replace")
     finally:
-        for fd in namespaces:
+        for fd in [*namespaces, said] + ([say] if say is not None else []):
             os.close(fd)
-    return {"ok": True} if status == 0 else {"error": f"joining the box failed (status {status:#x})"}
+    return {"ok": True} if answer == "ok" else {"error": f"joining the box failed: {answer or 'no answer'}"}
 
 
 # ---------------------------------------------------------------- the kernel, inside the box
