@@ -38,6 +38,8 @@ import traceback
 # that fails to import here is left out: the kernel that needs it fails the same way.
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.comm",
            "ipykernel.debugger", "IPython.core.interactiveshell", "IPython.core.completer",
+           "IPython.core.completerlib", "IPython.core.debugger", "IPython.core.logger", "IPython.core.oinspect",
+           "IPython.extensions.storemagic", "sqlite3", "pdb", "tornado.platform.asyncio",
            "matplotlib_inline.backend_inline", "debugpy", "jedi", "numpy", "scipy.special",
            "matplotlib", "matplotlib.pyplot", "matplotlib.patches", "sklearn.linear_model",
            "sklearn.model_selection", "sklearn.preprocessing", "sklearn.metrics")
