@@ -77,12 +77,19 @@ PHASES = ("kernel start", "imports", "own cells", "shutdown", "autograde", "veri
           "other steps", "total")
 
 
-def make_submissions(folder: Path, count: int) -> list[str]:
-    sources = sorted(p for p in EXAMPLES.iterdir() if p.is_dir() and not any(s in p.name for s in SKIP))
+def example_sources(examples: Path = EXAMPLES, assignment: str = ASSIGNMENT) -> list[Path]:
+    """The bundled students who handed in this assignment (examples of other chapters have no folder for it),
+    the pathological ones left out."""
+    return sorted(p for p in examples.iterdir()
+                  if (p / assignment).is_dir() and not any(s in p.name for s in SKIP))
+
+
+def make_submissions(folder: Path, count: int, examples: Path = EXAMPLES, assignment: str = ASSIGNMENT) -> list[str]:
+    sources = example_sources(examples, assignment)
     students = []
     for index in range(count):
         student = f"bench_{index + 1:02d}"
-        shutil.copytree(sources[index % len(sources)], folder / student)
+        shutil.copytree(sources[index % len(sources)] / assignment, folder / student / assignment)
         students.append(student)
     return students
 
@@ -664,6 +671,9 @@ def plain_nbgrader(work: Path, submissions: Path, template: Path, students, inte
     # a student is done when nbgrader has written the last of their autograded notebooks
     moments = [max((p.stat().st_mtime for p in (course / "autograded" / s / ASSIGNMENT).glob("*.ipynb")),
                    default=math.nan) for s in students]
+    missing = [s for s, moment in zip(students, moments) if math.isnan(moment)]
+    if missing:
+        raise RuntimeError(f"nbgrader autograde left out {', '.join(missing)}:\n{done.stderr[-3000:]}")
     row.workers = 0          # its one process grades every student itself
     settle(row, sampler, [m for m in moments if not math.isnan(m)], 1, [])
     row.phases = phase_means([{}] * len(students),

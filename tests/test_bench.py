@@ -220,3 +220,23 @@ def test_against_an_earlier_run():
     assert "steady CPU s/sub 9.50 at 200 students, 10.00 at 40: -5.0%" in text
     assert "whole command 10.00 at 200 students, 10.50 at 40: -4.8%" in text
     assert "plain" not in text
+
+
+def test_submissions_come_from_students_who_handed_in_the_assignment(tmp_path):
+    examples = tmp_path / "examples"
+    for student, assignments in {"s01_correct": ["a1", "a2"], "s02_partial": ["a2"], "s03_other": ["a1"],
+                                 "s04_runaway_cell": ["a2"]}.items():
+        for assignment in assignments:
+            (examples / student / assignment).mkdir(parents=True)
+            (examples / student / assignment / "nb.ipynb").write_text("{}")
+    assert [p.name for p in bench.example_sources(examples, "a2")] == ["s01_correct", "s02_partial"]
+    students = bench.make_submissions(tmp_path / "out", 3, examples, "a2")
+    assert students == ["bench_01", "bench_02", "bench_03"]
+    assert sorted(p.name for p in (tmp_path / "out" / "bench_03").iterdir()) == ["a2"]     # s01 again, a2 only
+    assert (tmp_path / "out" / "bench_02" / "a2" / "nb.ipynb").is_file()
+
+
+def test_every_bundled_source_has_the_benchmarks_assignment():
+    sources = bench.example_sources()
+    assert len(sources) >= 8
+    assert all((p / bench.ASSIGNMENT).is_dir() for p in sources)
