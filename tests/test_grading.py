@@ -1,6 +1,5 @@
 """Unit tests of the grading pipeline's parts that need no kernel: intake, hashing, feedback
 cleaning, the executor's timeouts and crashes, the gradebook merge."""
-import os
 import re
 import sqlite3
 import time
@@ -11,6 +10,7 @@ import pytest
 
 from autograder.grading import executor, feedback, fingerprint, gradebook, intake, report
 from autograder.grading.config import GradingConfig
+from pool_tasks import misbehave, square     # light: each worker the pool starts imports them
 
 STEMS = ["01_linear_regression", "02_neural_network"]
 
@@ -86,20 +86,6 @@ def test_errors_are_reduced_to_their_last_line():
 
 
 # ---------------------------------------------------------------- executor
-
-def square(x):
-    return x * x
-
-
-def misbehave(x):
-    if x == "sleep":
-        time.sleep(3600)
-    if x == "die":
-        os._exit(3)
-    if x == "raise":
-        raise ValueError("no")
-    return x
-
 
 def test_process_pool_returns_every_result():
     pool = executor.LocalProcessPool(2, timeout=30)
