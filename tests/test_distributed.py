@@ -209,6 +209,13 @@ def test_a_grading_process_started_with_subprocess_keeps_the_local_pools_rules()
 
 # ---------------------------------------------------------------- the run, against the local pool
 
+def is_kernel(process):
+    """A grading kernel: a fresh one (ipykernel), or one forked from the worker's kernel template."""
+    command, parent = " ".join(process.cmdline()), process.parent()
+    return "ipykernel" in command or ("kernel_template.py" in command and parent is not None
+                                      and "kernel_template.py" in " ".join(parent.cmdline()))
+
+
 def kill_a_worker_mid_student(address, run, timeout=300):
     """SIGKILL the Dask worker process that is running a student's kernel; what it had started."""
     from distributed import Client
@@ -222,7 +229,7 @@ def kill_a_worker_mid_student(address, run, timeout=300):
                     continue
                 try:
                     started = psutil.Process(pids[worker]).children(recursive=True)
-                    kernel = any("ipykernel" in " ".join(p.cmdline()) for p in started)
+                    kernel = any(is_kernel(p) for p in started)
                 except psutil.Error:
                     continue
                 if kernel:                     # the grading process is in the middle of a notebook
