@@ -22,12 +22,15 @@ $(STAMP): requirements.txt requirements.lock pyproject.toml
 	touch $(STAMP)
 
 # Every test, on two pytest-xdist workers: a test file runs on one worker, in order, and the longest
-# start first (tests/conftest.py). The notebooks are run by tests/test_release.py, not by nbval: each
-# assignment's solutions are regenerated from source/ and executed, hidden tests included, and every
-# output must equal the committed solutions' (no cell may error or write to stderr); the released
-# stubs are run and must fail every test, and fail nowhere else.
+# start first (tests/conftest.py). tests/test_release.py regenerates each assignment's solutions from
+# source/, executes them (hidden tests included) and compares every output with the committed
+# solutions'; the released stubs are run and must fail every test, and fail nowhere else. Then nbval
+# re-runs the committed solutions/ as a student's Jupyter would and checks they reproduce their
+# outputs (seeded), the course's promise to instructors (no run of source/: test_release did it).
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg solutions
 	@$(BIN)/python -c "from autograder.grading import confine; print('grading kernel tested:', \
 		'confined (bubblewrap)' if confine.available() else \
 		'UNCONFINED only: bubblewrap is missing here, so the confined-kernel tests skipped')"
