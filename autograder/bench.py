@@ -1,6 +1,7 @@
 """`make bench`: plain serial `nbgrader autograde` against the grading pipeline, fresh kernels and fast path.
 
-    python -m autograder.bench [--count K] [--workers N] [--rows plain,fresh,fast] [--keep DIR] [--json FILE]
+    python -m autograder.bench [--count K] [--workers N] [--rows plain,fresh,fast] [--snapshot]
+                               [--keep DIR] [--json FILE] [--against EARLIER.json]
 
 Grades K submissions made from the bundled examples (examples/submissions, cycled, the
 pathological ones left out: they measure timeouts, not throughput), each way starting from a
@@ -33,18 +34,25 @@ How it counts (docs/performance.md says more):
   completed in between. A completion is the moment the student's result file was written
   (OUT/results/<student>.json; for plain nbgrader, its last autograded notebook); the cgroup's
   CPU at that moment is interpolated between samples.
-* Fixed per worker: the CPU of a worker's process tree (the worker, its verification helper,
-  everything they started) before its first student was staged, mean over the workers.
-* Fixed per run: the rest, total - K x steady - workers x fixed per worker: the main process's
-  start-up and closing work (intake, the course, merging the gradebook, grades.csv, the class
-  report), what the first students cost above the steady rate, the workers' exits. The main
-  process's own CPU is printed apart.
+* Fixed costs: CPU = per run + workers x per worker + K x steady. Per worker: what a worker's
+  process tree (the worker, its verification helper, its kernel template, its kernels) used in
+  the run beyond its students' steady cost (its start-up, its first student's warm-up, its exit),
+  its part before its first student was staged shown apart; per run: the rest (the main process
+  and the processes outside the workers beyond their steady part). The main process's own CPU
+  is printed apart.
+* By process: the steady CPU per student split by kind of process (main, workers, kernels,
+  templates, verification, other; unseen: used after a process's last sample).
 * Memory: PSS (sum of Pss from /proc/<pid>/smaps_rollup, so a page shared by forked processes
   counts once) of each worker's process tree, kernels in their boxes included, sampled every
   --interval seconds; the peak per worker and the peak of everything in the cgroup.
 * Phases per student, wall seconds: from the result files, their step timings and (when the
   grading code writes them) their per-notebook phases: kernel start, import cells, all cells,
-  shutdown. "n/a" where a run does not record them.
+  shutdown; import and cell times from nbclient's stamps in the autograded notebooks otherwise
+  (plain nbgrader). "n/a" where a run does not record them.
+
+--snapshot runs all this on a copy of the last commit: the grader stops a run whose own files
+change, so in a tree others edit, a long run needs it. --against compares each row's CPU per
+student with the same row of an earlier run's --json (at 200 students against 40, say).
 """
 import argparse
 import ast
