@@ -134,6 +134,10 @@ def record_empty_submission(db_url, assignment, student):
         gb.db.commit()
 
 
+def kernel_variables() -> dict:
+    return {name: os.environ[name] for name in KERNEL_VARIABLES if name in os.environ}
+
+
 def kernel_cases(assignment, stems, seed):
     """{grade_id: (Check, [(args, expected)])} for the hidden tests of these notebooks."""
     rng = np.random.default_rng(seed)
@@ -149,7 +153,7 @@ class Autograde:
         write_grading_folder(grading, kernel_cases(config.assignment, set(ctx.staged), student_seed(config.seed, "kernel:" + student)))
         sockets = ctx.course.sockets / "s"   # one student at a time per worker; Unix socket paths are short
         sockets.mkdir(parents=True, exist_ok=True)
-        extra = {name: os.environ[name] for name in KERNEL_VARIABLES if name in os.environ}
+        extra = kernel_variables()
         return {"mode": config.confinement, "grading_dir": str(grading), "sockets_root": str(sockets),
                 "from_template": config.confinement == confine.BUBBLEWRAP and not config.fresh_kernels,
                 "fonts": str(ctx.course.fonts or ""), "limits": dataclasses.asdict(config.kernel_limits),

@@ -287,6 +287,16 @@ def set_limits(limits: KernelLimits):
 
 # ---------------------------------------------------------------- the kernel template (kernel_template.py)
 
+def warm_template(extra_env: dict, fonts: Path | None):
+    """Start this worker's template and wait for its imports: a worker does it before its first student,
+    so that no student's clock pays for them. A template that fails here is retried (and, failing
+    again, replaced by fresh kernels) when a kernel is needed."""
+    try:
+        KernelTemplate.get(template_environment(kernel_environment(extra_env, Path("."), fonts))).warm()
+    except TemplateError as exc:
+        log.warning("the kernel template did not start: %s", exc)
+
+
 class TemplateError(RuntimeError):
     """The template could not give this box its kernel (the notebook then gets a fresh one)."""
 
@@ -347,6 +357,7 @@ class KernelTemplate:
                                         env=env, cwd="/", pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
                                         stdout=self.log, stderr=self.log)
         theirs.close()
+        self.ready = False
 
     @classmethod
     def get(cls, env: dict) -> "KernelTemplate":
@@ -356,8 +367,24 @@ class KernelTemplate:
             cls.current = cls(env)
         return cls.current
 
+    def warm(self, seconds=120.0):
+        """Wait until the template has imported everything (a few seconds, once)."""
+        if not self.ready:
+            self.control.settimeout(seconds)
+            try:
+                said = self.control.recv(1 << 16)
+            except OSError as exc:
+                self.stop()
+                raise TemplateError(f"{exc}; {self.tail()}") from exc
+            if not said:
+                self.stop()
+                raise TemplateError(f"the template died while importing; {self.tail()}")
+            self.ready = True
+        return self
+
     def fork(self, request: dict, holder_fd: int, seconds=120.0):
-        """The template's first fork waits for its imports (a few seconds), later ones take milliseconds."""
+        """A kernel from the template, in the box whose placeholder the request names: milliseconds."""
+        self.warm()
         try:
             socket.send_fds(self.control, [json.dumps(request).encode()], [holder_fd])
             self.control.settimeout(seconds)

@@ -19,7 +19,8 @@ The protocol, one request at a time: the worker sends a JSON request (the placeh
 pid, the kernel's environment, working folder, argv, limits, seccomp program) with one
 file descriptor, the write end of the placeholder's stdin; a kernel holds it until it
 dies, so the placeholder (and with it the box) ends when the kernel does. The reply is
-{"ok": true} once the kernel process exists inside the box, or {"error": "..."}.
+{"ok": true} once the kernel process exists inside the box, or {"error": "..."}. Before the
+first request, the template says {"ready": true} once its imports are done.
 """
 import base64
 import ctypes
@@ -106,6 +107,7 @@ def main():
     SET_BY_IMPORTS.update({name: value for name, value in os.environ.items() if before.get(name) != value})
     gc.collect()
     gc.freeze()     # kernels share these pages with the template instead of copying them on the first collection
+    control.sendall(json.dumps({"ready": True}).encode())
     while True:
         message, fds, _, _ = socket.recv_fds(control, 1 << 20, 1)
         if not message:

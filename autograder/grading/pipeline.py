@@ -13,7 +13,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .autograde import Autograde, Incidents, Phases, record_empty_submission
+from . import confine
+from .autograde import Autograde, Incidents, Phases, kernel_variables, record_empty_submission
 from .gradebook import student_rows
 from .feedback import Feedback
 from .publish import Publish
@@ -112,6 +113,8 @@ def start_worker(config):
     os.environ["PATH"] = os.path.dirname(os.sys.executable) + os.pathsep + os.environ.get("PATH", "")
     _course = WorkerCourse(config)
     start_helper(config.verifier)
+    if config.confinement == confine.BUBBLEWRAP and not config.fresh_kernels:
+        confine.warm_template(kernel_variables(), _course.fonts)    # before any student's clock runs
 
 
 def grade_student(config, job: Job) -> dict:
