@@ -24,24 +24,30 @@ from xdist.scheduler import LoadFileScheduling
 SPREAD = ("tests/test_release.py", "tests/test_fairness.py", "tests/test_ch03_fairness.py", "tests/test_grading.py")
 PER_PARAM = ("tests/adversarial/test_pipeline_attacks.py",)
 
-# A prefix of a unit: a file, a file[param] of PER_PARAM, or a test of SPREAD (node id prefix).
+# A prefix of a unit: a file, a file[param] of PER_PARAM, or a test of SPREAD (node id prefix). In the order
+# of their wall time in the run of 2026-11-30 (docs/timings.md).
 LONGEST = (
-    "tests/test_grading_examples_course.py",            # the examples of Chapters 1 and 3, graded
     "tests/test_grading_examples.py",                   # Chapter 2's 15 examples, a resumed rerun, plain nbgrader
-    "tests/adversarial/test_pipeline_attacks.py",       # the attack class, once per way of starting kernels
     "tests/test_distributed.py",                        # a Dask scheduler and workers, a worker killed mid-student
+    "tests/adversarial/test_pipeline_attacks.py",       # the attack class, once per way of starting kernels
+    "tests/test_grading_examples_course.py",            # the examples of Chapters 1 and 3
     "tests/test_browser_instructor.py",
-    "tests/test_browser_student.py",
-    "tests/test_feedback_page.py",
-    "tests/test_release.py::test_committed_release_is_fresh",
-    "tests/test_fast_kernel.py",
-    "tests/test_unconfined.py",
-    "tests/test_fairness.py::test_correct_functions_pass_for_every_student_and_slips_never_do[net_gradients]",
-    "tests/test_grading_incidents.py",
-    "tests/test_grading_fairness.py",
-    "tests/test_release.py::test_released_notebook_fails_every_test_at_its_stubs_and_nowhere_else",
     "tests/test_lab.py",
+    "tests/test_grading_incidents.py",
+    "tests/test_unconfined.py",
+    "tests/test_grading_fairness.py",
+    "tests/test_browser_student.py",
+    "tests/test_release.py::test_committed_release_is_fresh",
+    "tests/test_feedback_page.py",
+    "tests/adversarial/test_attacks.py",
+    "tests/test_fairness.py::test_correct_functions_pass_for_every_student_and_slips_never_do[net_gradients]",
+    "tests/test_verify.py",
+    "tests/test_reference.py",
+    "tests/test_fairness.py::test_correct_functions_pass_for_every_student_and_slips_never_do[lin_gradients]",
     "tests/test_ch03_fairness.py::test_correct_classes_pass_for_every_student_and_slips_never_do[layer",
+    "tests/test_ch03_reference.py",
+    "tests/test_fast_kernel.py",
+    "tests/test_sanitize.py",
 )
 
 
