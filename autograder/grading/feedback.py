@@ -12,12 +12,14 @@ nbconvert's sanitizing on, always, through sanitize.clean_html: no output's or m
 HTML reaches the page uncleaned, and no javascript or widget output is written at all.
 """
 import copy
+import json
 import re
 
+from jinja2 import BytecodeCache
 from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor, CSSHTMLHeaderPreprocessor, Preprocessor
 from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import GetGrades
@@ -51,6 +53,12 @@ def last_line(output) -> str:
 
 class Enabled(Preprocessor):
     enabled = Bool(True)   # nbconvert's preprocessors are off unless told otherwise
+
+
+class CoalesceStreams(CoalesceStreamsPreprocessor):
+    """A cell's printed lines in one block: how the kernel happened to flush them (one message or
+    several) would otherwise change the page from one run to the next."""
+    enabled = Bool(True)
 
 
 class StripHiddenTests(Enabled):
@@ -180,12 +188,50 @@ UNCONFINED_NOTE = ("---\n*Graded with an **unconfined** kernel (`--allow-unconfi
                    "not isolate this notebook's code. Ask your instructor if that is unexpected.*")
 
 
+class MemoryBytecodeCache(BytecodeCache):
+    """Compiled templates kept in this process: a worker compiles the page's five templates once,
+    not once per notebook (jinja checks each against its source's checksum before reuse)."""
+
+    def __init__(self):
+        self.compiled = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATES = MemoryBytecodeCache()
+
+
+class CachedHighlight(Highlight2HTML):
+    """Highlight2HTML, remembered per worker: most cells are the course's, the same for every student,
+    and pygments is the largest part of a feedback page's cost. The HTML is a function of the key alone."""
+    remembered = {}
+
+    def __call__(self, source, language=None, metadata=None):
+        key = (self.pygments_lexer, language, (metadata or {}).get("magics_language"),
+               json.dumps(self.extra_formatter_options, sort_keys=True, default=str), source)
+        if key not in self.remembered:
+            if len(self.remembered) >= 4096:
+                self.remembered.clear()
+            self.remembered[key] = super().__call__(source, language, metadata)
+        return self.remembered[key]
+
+
 class FeedbackHTML(HTMLExporter):
     """nbconvert's HTMLExporter without its closing BeautifulSoup pass (alt texts and tab
     stops for images and outputs): a third of the feedback's cost, for nothing a feedback
     page of text needs; with its sanitizing always on, cleaning with sanitize.clean_html
     (and SanitizeOutputs run here if the preprocessors did not); and, with nbgrader's feedback
     template, our page (summary_page.TEMPLATE, which extends it)."""
+
+    def _create_environment(self):
+        environment = super()._create_environment()
+        environment.bytecode_cache = TEMPLATES
+        return environment
 
     def default_filters(self):
         yield from super().default_filters()
@@ -211,15 +257,15 @@ class FeedbackHTML(HTMLExporter):
         language = nb.metadata.get("language_info", {})
         lexer = language.get("pygments_lexer", language.get("name", None))
         self.register_filter("highlight_code", self.filters.get(
-            "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            "highlight_code", CachedHighlight(pygments_lexer=lexer, parent=self)))
         resources = self._init_resources(resources)
         self.register_filter("filter_data_type", WidgetsDataTypeFilter(
             notebook_metadata=self._nb_metadata, parent=self, resources=resources))
         return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
 
-PREPROCESSORS = [GetGrades, ReduceErrors, StripHiddenTests, AnnotateVerdicts, SanitizeOutputs, Footer,
-                 SummarizeResults, CSSHTMLHeaderPreprocessor]
+PREPROCESSORS = [GetGrades, ReduceErrors, StripHiddenTests, AnnotateVerdicts, CoalesceStreams, SanitizeOutputs,
+                 Footer, SummarizeResults, CSSHTMLHeaderPreprocessor]
 
 
 def results_by_notebook(cells) -> dict:
