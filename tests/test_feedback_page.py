@@ -333,6 +333,9 @@ def test_outcomes_of_every_kind_of_cell():
     verdicts = feedback.AnnotateVerdicts(notes={"01_linear_regression": {
         "lin_update": ("error", "update_weights moved 'W' up the gradient (outside verification: no points)")}})
     notebook, resources = verdicts.preprocess(notebook, resources)
+    # the verdict's error is an output like the kernel's: the preprocessors after it read it by attribute
+    notebook, resources = feedback.CoalesceStreams().preprocess(notebook, resources)
+    assert notebook.cells[3].outputs[-1].output_type == "error"
     summary = feedback.SummarizeResults(cells={"01_linear_regression": results})
     notebook, resources = summary.preprocess(notebook, resources)
     rows = {row["grade_id"]: row for row in resources["autograder_summary"]["rows"]}

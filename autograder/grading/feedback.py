@@ -24,7 +24,7 @@ from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import GetGrades
 from nbgrader.utils import capture_log
-from nbformat.v4 import new_markdown_cell
+from nbformat.v4 import new_markdown_cell, new_output
 from traitlets import Bool, Dict, Unicode, default
 
 from . import flags
@@ -140,8 +140,8 @@ class AnnotateVerdicts(Enabled):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         kind, message = self.notes.get(resources["nbgrader"]["notebook"], {}).get(grade_id, (None, ""))
         if kind == "error":
-            cell.outputs.append({"output_type": "error", "ename": "AssertionError", "evalue": message,
-                                 "traceback": [f"AssertionError: {message}"]})
+            cell.outputs.append(new_output("error", ename="AssertionError", evalue=message,
+                                           traceback=[f"AssertionError: {message}"]))
         elif kind == "diagnosis":
             resources["diagnoses"][grade_id] = message
         return cell, resources
