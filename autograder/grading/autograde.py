@@ -44,8 +44,9 @@ KERNEL_VARIABLES = ("MPLBACKEND", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MK
 
 class SchemaCheckedOnce:
     """What nbgrader's metadata check calls as `jsonschema`: jsonschema.validate checks the schema itself
-    against its metaschema before each cell, about half of nbgrader's own CPU per notebook. The same
-    verdict and error (the best match), with each schema checked once per process."""
+    against its metaschema before each cell (the Autograde step's CPU in the worker fell from 1.00 to
+    0.88 s per student without it). The same verdict and error (the best match), with each schema
+    checked once per process."""
 
     @staticmethod
     @functools.lru_cache(maxsize=8)
