@@ -2,7 +2,8 @@
 
 A Check names a graded function, makes random cases for it, and says what the
 reference returns for each (`expect`); compare.py judges the student's result against
-that, and `explain` words a wrong one (which common slip it looks like). In the grading
+that, and `explain` words a wrong one (which common slip it looks like; `explain_error` does
+the same for an error the student's code raised). In the grading
 pipeline the student's confined kernel gets only its own cases and their expected
 results (kernel_hidden.py, no reference); the student's function is then run again in
 a sandbox and the plain numbers it sends back are judged here, with the reference and
@@ -34,6 +35,7 @@ class Check:
     view: str | None = None           # judge compare.VIEWS[view] of the result: "values" or "shapes"
     script: tuple | None = None       # for a graded class: the steps that exercise it (_sandbox_child.run_script)
     assignment: str = ""   # folder under source/; filled in by autograder.assignments
+    explain_error: Callable | None = None  # (args, (type, message)) -> a better message for an error, or None
 
     def __post_init__(self):
         if self.view not in VIEWS:
@@ -73,10 +75,13 @@ class Check:
         try:
             judge_expected(self.function, want, VIEWS[self.view](result) if error is None else result, error)
         except AssertionError as exc:
-            better = self.explain(args, result) if self.explain and (error is None) else None
-            if error is not None and "matmul" in error[1]:
-                better = (f"{self.function} raised {error[0]}: the two operands of a matrix product (@) do not "
-                          f"fit. {MATMUL_HINT} (NumPy said: {error[1]})")
+            if error is None:
+                better = self.explain(args, result) if self.explain else None
+            else:
+                better = self.explain_error(args, error) if self.explain_error else None
+                if better is None and "matmul" in error[1]:
+                    better = (f"{self.function} raised {error[0]}: the two operands of a matrix product (@) do "
+                              f"not fit. {MATMUL_HINT} (NumPy said: {error[1]})")
             raise AssertionError(better or str(exc)) from None
 
 

@@ -3,8 +3,9 @@
 The buggy classes here are written independently of the catalogue (mistakes.py), so a catalogue
 entry that drifts from the slip it names fails these tests. Three slips never reach a comparison: the
 kit's shape checks stop them as they happen, and the student reads the kit's message (the hidden test
-reports it as "<Class> raised AssertionError: ..."); the others are told apart by value and named in
-brackets at the end of the message, which the class report counts.
+reports it as "<Class> failed the kit's shape check: ..." and names the slip in brackets when the
+error is exactly the catalogue's slip's on the same case); the others are told apart by value and
+named in brackets at the end of the message. The class report counts both.
 """
 import sys
 
@@ -289,9 +290,10 @@ class SGDUphill(Optimizer):
 
 def test_a_transposed_parameter_gradient_is_stopped_by_the_kits_check_which_names_it():
     message = failure("op_weight_multiply", WeightMultiplyTransposedParamGrad)
-    assert message.startswith("WeightMultiply raised AssertionError: WeightMultiplyTransposedParamGrad's param_grad "
-                              "has shape")
+    assert message.startswith("WeightMultiply failed the kit's shape check: WeightMultiplyTransposedParamGrad's "
+                              "param_grad has shape")
     assert "It is transposed" in message
+    assert [name for name, _ in diagnosis_parts(message, known_slips())] == ["param gradient transposed"]
 
 
 def test_an_input_gradient_without_its_transpose_does_not_fit():
@@ -303,7 +305,20 @@ def test_an_input_gradient_without_its_transpose_does_not_fit():
                                          (BiasAddLostAxis, "lost its axis: keep the result 2-D")])
 def test_a_bias_gradient_not_summed_or_without_its_axis_is_stopped_and_named(cls, phrase):
     message = failure("op_bias_add", cls)
-    assert message.startswith("BiasAdd raised AssertionError:") and phrase in message
+    assert message.startswith("BiasAdd failed the kit's shape check: BiasAdd") and phrase in message
+    slip = "bias gradient not summed" if cls is BiasAddNotSummed else "bias gradient lost its axis"
+    assert [name for name, _ in diagnosis_parts(message, known_slips())] == [slip]
+
+
+def test_only_the_kits_own_error_on_the_same_case_gets_a_slips_name():
+    # The kit's hint raised by the student's own code, with other shapes: the message is theirs, no slip named.
+    class BiasAddForged(BiasAdd):
+        def _param_grad(self, output_grad):
+            raise AssertionError(f"BiasAdd's param_grad has shape (9, 9), expected {self.param.shape}.\n"
+                                 + framework.shape_hint((1, 4), (6, 4)))
+    message = failure("op_bias_add", BiasAddForged)
+    assert message.startswith("BiasAdd raised AssertionError:")
+    assert diagnosis_parts(message, known_slips()) is None
 
 
 def test_backward_in_forward_order_in_a_real_dense_layer_is_stopped_by_the_shape_check():

@@ -11,10 +11,12 @@ Shapes: n (batch), k and m (widths) are drawn different from each other, with n 
 transposed or mis-summed gradient cannot pass.
 """
 import copy
+import re
 
 import numpy as np
 
 from ...check import Check, Raises, compare, distinct_sizes
+from ...compare import call
 from ...coursekit import framework
 from ..._sandbox_child import run_script
 from . import mistakes
@@ -130,6 +132,31 @@ def explain_with(function, grade_id, script):
     return explain
 
 
+# The kit's messages name the class ("BiasAdd's param_grad has shape ..."), and wrap at 100 characters.
+CLASS_NAME = re.compile(r"[A-Za-z_]\w*(?='s |\.backward\b)")
+
+
+def same_error(ours, theirs):
+    """The same exception and message, whatever the two classes are called."""
+    def plain(message):
+        return CLASS_NAME.sub("<class>", " ".join(message.split()))
+    return ours[0] == theirs[0] and plain(ours[1]) == plain(theirs[1])
+
+
+def explain_error_with(function, grade_id, script):
+    """An error that is exactly what a slip the kit's shape checks stop raises, on the same case, gets that
+    slip's name (mistakes.STOPPED); its message is the kit's, which the student's code raised."""
+    stopped = mistakes.STOPPED.get(grade_id, [])
+
+    def explain_error(args, error):
+        for (name, _), cls in stopped:
+            _, slip_error = call(lambda *given: run(cls, script, given), args)
+            if slip_error is not None and same_error(slip_error, error):
+                return f"{function} failed the kit's shape check: {error[1]} [{name}]"
+        return None
+    return explain_error
+
+
 def wrong_results(grade_id, script):
     slips = catalogue(grade_id, script)
     return lambda args: [wrong for _, _, wrong in slips(args)]
@@ -138,7 +165,8 @@ def wrong_results(grade_id, script):
 def check(grade_id, notebook, cls, cases, script):
     name = cls.__name__
     return Check(grade_id, notebook, name, cases, expect_run(cls, script, name),
-                 explain_with(name, grade_id, script), wrong_results(grade_id, script), script=script)
+                 explain_with(name, grade_id, script), wrong_results(grade_id, script), script=script,
+                 explain_error=explain_error_with(name, grade_id, script))
 
 
 CHECKS = [

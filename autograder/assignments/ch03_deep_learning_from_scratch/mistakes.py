@@ -7,7 +7,9 @@ on the reference). checks.py runs each such class through the check's script to 
 
 Three slips never give a result to compare: the kit's shape checks stop them as they happen
 (coursekit/framework.py, assert_same_shape), and the student reads the kit's message, which names
-the slip (tests/test_ch03_diagnoses.py asserts it). Their pairs below carry that same text.
+the slip (tests/test_ch03_diagnoses.py asserts it). Their pairs below carry that same text, and
+STOPPED holds the classes that make them: an error that is exactly the one such a class raises on
+the same case gets the slip's name too (checks.py's `explain_error`), so the class report counts it.
 """
 import numpy as np
 
@@ -213,4 +215,27 @@ SLIPS = {   # grade_id -> [(slip, the class that makes it)]: the slips its check
                  (LOSS_SUMMED, MSESummed)],
     "nn_network": [(BACKWARD_IN_FORWARD_ORDER, NetworkForwardOrder), (LOSS_NOT_RETURNED, NetworkReturnsPredictions)],
     "sgd_step": [(REBINDS, SGDRebinds), (UP_THE_GRADIENT, SGDUpTheGradient)],
+}
+
+
+# ---------------------------------------------------------------- the slips the kit's shape checks stop
+
+class WeightMultiplyParamGradTransposed(ref.WeightMultiply):
+    def _param_grad(self, output_grad):
+        return output_grad.T @ self.input_          # (m, k): W's gradient transposed
+
+
+class BiasAddNotSummed(ref.BiasAdd):
+    def _param_grad(self, output_grad):
+        return output_grad                          # (n, m): one row per observation
+
+
+class BiasAddLostAxis(ref.BiasAdd):
+    def _param_grad(self, output_grad):
+        return output_grad.sum(axis=0)              # (m,): summed, but no longer a row
+
+
+STOPPED = {   # grade_id -> [(slip, the class that makes it)]: the slips its check sees as the kit's error
+    "op_weight_multiply": [(PARAM_GRAD_TRANSPOSED, WeightMultiplyParamGradTransposed)],
+    "op_bias_add": [(BIAS_NOT_SUMMED, BiasAddNotSummed), (BIAS_AXIS_LOST, BiasAddLostAxis)],
 }
