@@ -19,6 +19,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -218,7 +219,8 @@ def is_kernel(process):
 
 
 def kill_a_worker_mid_student(address, run, timeout=300):
-    """SIGKILL the Dask worker process that is running a student's kernel; what it had started."""
+    """SIGKILL the Dask worker process that is running a student's kernel: its address, its pid, its tasks,
+    what it had started."""
     from distributed import Client
     deadline = time.monotonic() + timeout
     with Client(address, timeout=30) as client:
@@ -235,7 +237,7 @@ def kill_a_worker_mid_student(address, run, timeout=300):
                     continue
                 if kernel:                     # the grading process is in the middle of a notebook
                     os.kill(pids[worker], signal.SIGKILL)
-                    return worker, [str(key) for key in keys], started
+                    return worker, pids[worker], [str(key) for key in keys], started
             time.sleep(0.3)
     pytest.fail("no worker was seen in the middle of a student")
 
@@ -246,7 +248,7 @@ def test_dask_grades_what_the_examples_earn_even_when_a_worker_is_killed(submiss
     run = subprocess.Popen(command(out, submissions, "--scheduler", cluster.address), cwd=ROOT, env=environment(),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        killed, keys, started = kill_a_worker_mid_student(cluster.address, run)
+        killed, killed_pid, keys, started = kill_a_worker_mid_student(cluster.address, run)
         stdout, stderr = run.communicate(timeout=900)
     finally:
         if run.poll() is None:
@@ -287,3 +289,5 @@ def test_dask_grades_what_the_examples_earn_even_when_a_worker_is_killed(submiss
     assert local.returncode == 0, local.stdout + local.stderr[-5000:]
     assert f"{len(STUDENTS)} students (0 graded now, {len(STUDENTS)} unchanged)" in local.stdout, local.stdout
     assert (out / "grades.csv").read_text() == first
+    # the killed worker could not remove its kernels' socket folder; the next run did (config.scratch_folder)
+    assert not list(Path(tempfile.gettempdir()).glob(f"autograder-run-{killed_pid}-*"))

@@ -176,3 +176,30 @@ def test_summary_prints_every_students_grade_and_lost_cells():
     assert re.search(r"^ada\s+5 / 7\s+-$", text, re.M)
     assert re.search(r"^bob\s+2 / 7\s+lin_gradients$", text, re.M)
     assert "includes 2 points of written answers" in text and "bob  timeout (nb)" in text
+
+
+# ---------------------------------------------------------------- the run's scratch folder
+
+def test_a_scratch_folder_whose_process_is_gone_is_removed_by_the_next_run(tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    from autograder.grading import config
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        killed = tmp_path / f"{config.SCRATCH_PREFIX}{ended.stdout.strip()}-x1"     # its process was killed
+        (killed / "w1-a").mkdir(parents=True)
+        (killed / "w1-a" / "s").write_text("socket")
+        running = tmp_path / f"{config.SCRATCH_PREFIX}{sleeper.pid}-x2"            # another run, still going
+        running.mkdir()
+        older = tmp_path / f"{config.SCRATCH_PREFIX}abcdefgh"                      # no pid in its name
+        older.mkdir()
+        made = Path(config.scratch_folder())
+        assert made.parent == tmp_path and made.name.startswith(f"{config.SCRATCH_PREFIX}{os.getpid()}-")
+        assert not killed.exists() and running.is_dir() and older.is_dir()
+    finally:
+        sleeper.kill()
+        sleeper.wait()

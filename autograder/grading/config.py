@@ -1,5 +1,7 @@
 """Everything one grading run is told, in one frozen object that crosses into the workers."""
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,3 +54,30 @@ class GradingConfig:
     @property
     def source(self) -> Path:
         return self.course_root / "source" / self.assignment
+
+
+SCRATCH_PREFIX = "autograder-run-"
+
+
+def scratch_folder() -> str:
+    """A new folder for a run's kernel sockets, in the temporary folder (short paths), named after this
+    process. A run removes its own when it ends; one whose process was killed first (a Dask worker's
+    SIGKILL, a grader's) cannot, so the folders of ours whose process is gone are removed here."""
+    for stale in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = stale.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        try:
+            if pid.isdigit() and stale.lstat().st_uid == os.getuid() and not process_exists(int(pid)):
+                shutil.rmtree(stale, ignore_errors=True)
+        except OSError:                     # gone already: another run tidied it
+            continue
+    return tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:                 # someone else's process
+        return True
+    return True

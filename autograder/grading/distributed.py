@@ -235,11 +235,11 @@ class WorkerRun:
     (checked equal to the client's) and the client's template gradebook, and the grading processes."""
 
     def __init__(self, spec: RunSpec, local_directory: str):
-        from .config import COURSE_ROOT, KIT, GradingConfig
+        from .config import COURSE_ROOT, KIT, GradingConfig, scratch_folder
         from .fingerprint import integrity
         from .record import IGNORE, RECORD_CONFIG, template_db
         self.root = Path(tempfile.mkdtemp(prefix=f"autograder-{spec.run_id[:8]}-", dir=local_directory))
-        scratch = tempfile.mkdtemp(prefix="autograder-run-")     # short: kernel socket paths
+        scratch = scratch_folder()     # short: kernel socket paths
         config = GradingConfig(out=self.root / "out", course_root=COURSE_ROOT, kit=KIT if spec.has_kit else None,
                                workers=1, scratch=scratch, **spec.options)
         source = config.record / "source" / config.assignment

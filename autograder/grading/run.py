@@ -11,7 +11,6 @@ import functools
 import os
 import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import class_report, gradebook, intake, record, report
-from .config import GradingConfig
+from .config import GradingConfig, scratch_folder
 from .executor import LocalProcessPool
 from .fingerprint import grader_fingerprint, integrity, submission_digest
 from .pipeline import Job, failure_result, grade_student, quiet_warnings, start_worker
@@ -66,7 +65,7 @@ class Prepare:
     def __call__(self, run):
         run.template = record.prepare(run.config)
         run.config = dataclasses.replace(run.config, grader_state=integrity(run.config),
-                                         scratch=tempfile.mkdtemp(prefix="autograder-run-"))
+                                         scratch=scratch_folder())
         for log in run.config.work.glob("worker-*.log"):       # keep the logs of the latest run only
             log.unlink(missing_ok=True)
         run.cell_keys = gradebook.assignment_cells(run.template, run.config.assignment)
