@@ -203,3 +203,30 @@ def test_a_scratch_folder_whose_process_is_gone_is_removed_by_the_next_run(tmp_p
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+# ---------------------------------------------------------------- the kernel client
+
+def test_the_prompt_client_is_ready_with_iopub_connected_and_cells_get_only_their_own_outputs(tmp_path):
+    """confine.PromptKernelClient skips jupyter_client's last 0.2 s of reading IOPub at every kernel start; the
+    kernel_info request's status messages it leaves there must not reach a cell (nbclient reads by msg_id)."""
+    import nbformat
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_client.manager import AsyncKernelManager
+    from nbclient import NotebookClient
+    from traitlets import Type
+    from autograder.grading.confine import ConfinedKernelManager, PromptKernelClient
+
+    class PlainManager(AsyncKernelManager):          # no box: this tests the client alone
+        client_factory = Type(PromptKernelClient, klass=AsyncKernelClient)
+
+    assert isinstance(ConfinedKernelManager().client(), PromptKernelClient)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('first')"),
+                                         nbformat.v4.new_code_cell("import sys; print('second', file=sys.stderr)"),
+                                         nbformat.v4.new_code_cell("21 * 2")])
+    client = NotebookClient(nb, timeout=60, kernel_name="python3", kernel_manager_class=PlainManager,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    assert [[(o.output_type, o.get("name"), o.get("text"), o.get("data", {}).get("text/plain")) for o in cell.outputs]
+            for cell in nb.cells] == [[("stream", "stdout", "first\n", None)], [("stream", "stderr", "second\n", None)],
+                                      [("execute_result", None, None, "42")]]

@@ -32,26 +32,28 @@ seccomp filter and clean environment, as uid "nobody" where it can, but sees the
 grader's file system (docs/threat-model.md says what that gives up).
 """
 import base64
+import dataclasses
 import importlib.util
 import json
 import logging
 import os
-import select
-import socket
-import time
 import pwd
 import resource
+import select
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
-import dataclasses
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Empty
 
 import numpy as np
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, Dict, Unicode
+from traitlets import Bool, Dict, Type, Unicode
 
 from .. import _sandbox_child as wire
 from .. import sandbox
@@ -119,9 +121,41 @@ def font_cache(folder: Path) -> Path:
 
 # ---------------------------------------------------------------- the kernel manager
 
+class PromptKernelClient(AsyncKernelClient):
+    """jupyter_client's client, ready as soon as the kernel has answered kernel_info on the shell channel
+    and sent a message on IOPub (the proof that IOPub is connected).
+
+    jupyter_client's own wait_for_ready then reads IOPub until 0.2 s pass without a message, which
+    keeps a worker idle for 0.2 s at every kernel start (two per student). What that would discard, the
+    kernel_info request's own status messages, nbclient skips anyway: it reads IOPub for the msg_id of
+    the request it sent."""
+
+    async def wait_for_ready(self, timeout=None):
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.2)
+                except Empty:       # IOPub not connected yet: the kernel's message was lost, ask again
+                    pass
+                else:
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+
 class ConfinedKernelManager(AsyncKernelManager):
     """nbclient's kernel manager, starting the kernel confined (see the module docstring)."""
 
+    client_factory = Type(PromptKernelClient, klass=AsyncKernelClient)
     mode = Unicode(BUBBLEWRAP, help="bubblewrap or unconfined").tag(config=True)
     grading_dir = Unicode("", help="the stand-in autograder package and this student's cases").tag(config=True)
     fonts = Unicode("", help="a prebuilt matplotlib font list").tag(config=True)
