@@ -151,8 +151,8 @@ def explain_error_with(function, grade_id, script):
     def explain_error(args, error):
         for (name, _), cls in stopped:
             _, slip_error = call(lambda *given: run(cls, script, given), args)
-            if slip_error is not None and same_error(slip_error, error):
-                return f"{function} failed the kit's shape check: {error[1]} [{name}]"
+            if slip_error is not None and same_error(slip_error, error):   # one paragraph, not the kit's lines
+                return f"{function} failed the kit's shape check: {' '.join(error[1].split())} [{name}]"
         return None
     return explain_error
 
