@@ -12,9 +12,9 @@ The template gradebook (assignment and cells only, from `nbgrader generate_assig
 built once per version of the source and copied by every worker.
 """
 import json
+import logging
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -41,6 +41,13 @@ def tool_env() -> dict:
     return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
 
 
+def put_tools_on_path():
+    """nbgrader, in this process, runs `alembic` from PATH when it creates a gradebook."""
+    bin_dir = os.path.dirname(sys.executable)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = tool_env()["PATH"]
+
+
 def nbgrader_config(config, root: Path) -> Config:
     """The course's nbgrader_config.py (timeouts, stubs, ignore list) pointed at another root."""
     base = config.course_root / "nbgrader_config.py"
@@ -56,16 +63,26 @@ def nbgrader_config(config, root: Path) -> Config:
     return loaded
 
 
-def run_nbgrader(config, root: Path, *args):
-    base = config.course_root / "nbgrader_config.py"
-    command = [os.path.join(os.path.dirname(sys.executable), "nbgrader"), *args,
-               f"--CourseDirectory.root={root}", f"--CourseDirectory.course_id={config.course_id}",
-               f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}"]
-    if base.is_file():
-        command.append(f"--config={base}")
-    done = subprocess.run(command, cwd=root, env=tool_env(), capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+def generate_template(config, root: Path):
+    """`nbgrader generate_assignment --force` in root, in this process: nbgrader is imported here already,
+    and a process of its own would import it again (about 2 of its 4.5 CPU seconds). Its log goes to a
+    buffer, shown only if it fails."""
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+
+    put_tools_on_path()
+    settings = nbgrader_config(config, root)
+    coursedir = CourseDirectory(config=settings)
+    coursedir.assignment_id = config.assignment
+    log = logging.getLogger(f"{__name__}.generate_assignment")
+    log.propagate = False           # not on the grader's terminal
+    converter = GenerateAssignment(coursedir=coursedir, config=settings, log=log)
+    converter.force = True
+    outcome = capture_log(converter)
+    if not outcome["success"]:
+        raise RuntimeError(f"nbgrader generate_assignment {config.assignment} failed:\n"
+                           f"{outcome.get('log', '')}{outcome.get('error', '')}")
 
 
 def template_db(config) -> Path:
@@ -90,7 +107,7 @@ def prepare(config) -> Path:
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     (scratch / "source").symlink_to((config.record / "source").resolve())
-    run_nbgrader(config, scratch, "generate_assignment", config.assignment, "--force")
+    generate_template(config, scratch)
     shutil.copyfile(scratch / "gradebook.db", template_db(config))
     shutil.rmtree(scratch, ignore_errors=True)
     stamp.write_text(json.dumps({"version": version}))

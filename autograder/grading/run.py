@@ -161,7 +161,7 @@ def run_class(run: ClassRun):
     """(results in submission order, how many were graded now, seconds)."""
     started = time.monotonic()
     quiet_warnings()
-    os.environ["PATH"] = record.tool_env()["PATH"]
+    record.put_tools_on_path()
     try:
         for step in RUN_STEPS:
             step()(run)
