@@ -174,6 +174,9 @@ READ_PAGE = """() => {
           viewport: (document.querySelector('meta[name=viewport]') || {}).content,
           box: box ? [getComputedStyle(box).borderTopStyle, getComputedStyle(box).borderLeftWidth] : null,
           wrap: error ? [getComputedStyle(error).whiteSpace, getComputedStyle(error).overflowWrap] : null,
+          scripts: document.scripts.length,
+          formulas: Array.from(document.querySelectorAll('#notebook-container math'),
+                               m => [m.getAttribute('display'), m.getBoundingClientRect().width]),
           text: document.body.innerText, html: document.documentElement.outerHTML};
 }"""
 
@@ -214,6 +217,11 @@ def test_the_page_at_1366_starts_with_a_summary_of_every_exercise(graded):
     assert seen["scroll"][0] <= seen["scroll"][1], f"horizontal overflow at 1366 px: {seen['scroll']}"
     assert seen["title"] == STEM and seen["first_heading"], seen["title"]
     assert seen["after_title"] == "summary" and seen["summary_before_notebook"]
+    # formulas typeset as MathML, offline, by a page that runs no script (no TeX source left in the text)
+    assert seen["scripts"] == 0, seen["scripts"]
+    assert len(seen["formulas"]) > 20 and all(width > 0 for _, width in seen["formulas"]), seen["formulas"][:5]
+    assert {"block", "inline"} <= {display for display, _ in seen["formulas"]}
+    assert not re.search(r"\\(frac|partial|sigma)\b|\$\$", seen["text"]), "a formula is left as TeX source"
     # every graded exercise, in the notebook's order, a function by its name, each row a link to its cell
     in_order, rows = graded_in_order(), {row["grade_id"]: row for row in seen["rows"]}
     assert [row["grade_id"] for row in seen["rows"]] == in_order

@@ -36,6 +36,13 @@ ATTACKS = [                                     # the same HTML goes in outputs 
 ]
 MARKDOWN_ATTACKS = [f"[click](javascript:{PWN})", "[x](&#106;avascript:window.pwned=1)", f"![t]({EVIL}/t.png)",
                     "<javascript:window.pwned=1>"]
+# Formulas become MathML on the feedback page (feedback.MathMLRenderer); latex2mathml copies \text{...} as it
+# is and turns \href and \style into attributes.
+LATEX_ATTACKS = [f"$\\text{{</mtext></math><img src=x onerror='{PWN}'>}}$",
+                 f"$$\\text{{</mtext></math><script>{PWN}</script>}}$$",
+                 f"$\\href{{javascript:{PWN}}}{{x}}$",
+                 "$\\style{position:fixed;top:0;left:0}{\\text{Score: 24 / 24}}$",
+                 f"$\\href{{{EVIL}/beacon.png}}{{y}}$"]
 
 
 def display(data, metadata=None, kind="display_data"):
@@ -63,6 +70,8 @@ def attacked_notebook():
                           + "\n\n".join(MARKDOWN_ATTACKS + ATTACKS)),
         new_code_cell("show()", outputs=outputs, execution_count=1),
         new_raw_cell("\n".join(ATTACKS)),
+        new_markdown_cell("My derivation: $\\frac{\\partial L}{\\partial W} = X^\\top (P - Y)$\n\n"
+                          + "\n\n".join(LATEX_ATTACKS)),      # no HTML outside math: kept as written
     ]
     nb = new_notebook(cells=cells, metadata={
         "language_info": {"name": "python"},
@@ -278,7 +287,8 @@ def test_feedback_page_in_chromium_runs_no_student_script_and_fetches_nothing_of
                     except Exception:  # noqa: BLE001 - hidden or detached elements
                         pass
             page.wait_for_timeout(300)
-            title, pwned = page.evaluate("[document.title, window.pwned]")
+            title, pwned, scripts = page.evaluate("[document.title, window.pwned, document.scripts.length]")
+            formulas = page.evaluate("Array.from(document.querySelectorAll('math'), m => m.getBoundingClientRect().width)")
             positioned = page.evaluate("""Array.from(document.querySelectorAll('#notebook-container *'))
                 .filter(e => ['fixed', 'absolute', 'sticky'].includes(getComputedStyle(e).position))
                 .map(e => e.outerHTML.slice(0, 120))""")
@@ -289,5 +299,6 @@ def test_feedback_page_in_chromium_runs_no_student_script_and_fetches_nothing_of
     assert positioned == [], positioned
     student = [url for url in requests if "evil.invalid" in url]
     assert student == [], student
-    # what is fetched at all is the template's MathJax (nbgrader's feedback template loads nothing else)
-    assert all(url.startswith("https://cdnjs.cloudflare.com/ajax/libs/mathjax/") for url in requests), requests
+    assert requests == [], requests         # the page fetches nothing at all (no MathJax: formulas are MathML)
+    # the formulas of the last cell, typeset (the first is a real one; an attack's may be empty)
+    assert scripts == 0 and len(formulas) == 1 + len(LATEX_ATTACKS) and formulas[0] > 20, (scripts, formulas)

@@ -10,13 +10,17 @@ student wrote inert, and SummarizeResults words each graded cell's outcome for t
 summary (summary_page.py: the template, its CSS, the wording). The exporter renders with
 nbconvert's sanitizing on, always, through sanitize.clean_html: no output's or markdown's
 HTML reaches the page uncleaned, and no javascript or widget output is written at all.
+Formulas are MathML, written here (MathMLRenderer): the page has no script, and its
+Content-Security-Policy lets it load nothing but inline styles and data: images.
 """
 import copy
 import json
 import re
 
-from jinja2 import BytecodeCache
+from jinja2 import BytecodeCache, pass_context
+from latex2mathml.converter import convert as latex_to_mathml
 from nbconvert.exporters import HTMLExporter, TemplateExporter
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor, CSSHTMLHeaderPreprocessor, Preprocessor
@@ -221,6 +225,42 @@ class CachedHighlight(Highlight2HTML):
         return self.remembered[key]
 
 
+class MathMLRenderer(IPythonRenderer):
+    """nbconvert's markdown renderer with each formula written as MathML (latex2mathml), which browsers
+    typeset without a script: the page runs none, and formulas read offline. latex2mathml copies
+    \\text{...} unescaped, so its MathML is cleaned like any HTML. A formula it cannot convert stays TeX
+    source, escaped. Remembered per worker: most formulas are the course's, the same for every student."""
+    remembered = {}
+
+    def formula(self, tex: str, display: str, delimiter: str) -> str:
+        key = (tex, display)
+        if key not in self.remembered:
+            if len(self.remembered) >= 4096:
+                self.remembered.clear()
+            try:
+                self.remembered[key] = clean_html(latex_to_mathml(tex, display=display))
+            except Exception:  # noqa: BLE001 - any TeX latex2mathml cannot read is shown as written
+                self.remembered[key] = f"{delimiter}{self.escape_html(tex)}{delimiter}"
+        return self.remembered[key]
+
+    def inline_math(self, body: str) -> str:
+        return self.formula(body, "inline", "$")
+
+    def block_math(self, body: str) -> str:
+        return self.formula(body, "block", "$$")
+
+    def latex_environment(self, name: str, body: str) -> str:
+        return self.formula(f"\\begin{{{name}}}{body}\\end{{{name}}}", "block", "")
+
+
+SCRIPT = re.compile(r"<script\b.*?</script>\s*", re.S | re.I)
+
+
+def without_scripts(html: str) -> str:
+    """nbgrader's page head less its scripts (MathJax from a CDN and its configuration)."""
+    return SCRIPT.sub("", html)
+
+
 class FeedbackHTML(HTMLExporter):
     """nbconvert's HTMLExporter without its closing BeautifulSoup pass (alt texts and tab
     stops for images and outputs): a third of the feedback's cost, for nothing a feedback
@@ -236,6 +276,17 @@ class FeedbackHTML(HTMLExporter):
     def default_filters(self):
         yield from super().default_filters()
         yield ("clean_html", clean_html)
+        yield ("without_scripts", without_scripts)
+
+    @pass_context
+    def markdown2html(self, context, source):
+        """HTMLExporter's, with MathMLRenderer."""
+        renderer = MathMLRenderer(
+            escape=False, attachments=context.get("cell", {}).get("attachments", {}),
+            embed_images=self.embed_images, path=context.get("resources", {}).get("metadata", {}).get("path", ""),
+            anchor_link_text=self.anchor_link_text, exclude_anchor_links=self.exclude_anchor_links,
+            **self.lexer_options)
+        return MarkdownWithMath(renderer=renderer).render(source)
 
     @default("raw_template")
     def _summary_page(self):

@@ -6,8 +6,7 @@ they are, `<script>`, `<img onerror=...>`, `display(Javascript(...))` or a fixed
 "Score: 24/24" banner written by a student run, or show, in a TA's browser. This
 preprocessor, for every cell:
 
-* outputs: keeps text/plain, image/png, image/jpeg and text/latex (shown escaped, typeset
-  by MathJax in its Safe mode) as they are; cleans text/html and text/markdown; drops every
+* outputs: keeps text/plain, image/png, image/jpeg and text/latex (shown escaped) as they are; cleans text/html and text/markdown; drops every
   other type (application/javascript and any other *javascript*, widget views and other
   application/vnd.*, image/svg+xml, text/vnd.mermaid...), saying so in a text/plain note
   where nothing is left; keeps only numeric width/height (the templates write them in an
@@ -20,7 +19,7 @@ preprocessor, for every cell:
 
 Cleaning is bleach's, as nbconvert's SanitizeHTML and clean_html filter use it, with its
 own allow-lists: presentational tags only (no script, style, iframe, object, embed, form,
-svg, link, meta...), no event-handler or other attribute outside the list, CSS through
+svg, link, meta...; MathML's presentational elements, which the feedback's formulas are), no event-handler or other attribute outside the list, CSS through
 bleach's CSS sanitizer with bleach's property list less `cursor` (a URL) and without
 `position` (no overlay, no fake banner), class names only those code highlighting and
 tables use (Bootstrap's `navbar-fixed-top` would be a fixed banner too), links only to
@@ -52,6 +51,17 @@ TAG_ATTRIBUTES = {
     "td": {"colspan", "rowspan", "align"}, "th": {"colspan", "rowspan", "align"}, "table": {"border"},
     "input": {"type", "checked", "disabled"},   # markdown task lists, [x]: a disabled checkbox
     **{f"h{level}": {"id"} for level in range(1, 7)}}   # markdown's heading anchors
+# Formulas: the MathML Core elements latex2mathml writes (feedback.MathMLRenderer), presentational only: no
+# semantics/annotation-xml (HTML inside math), no maction, mglyph or malignmark, no href on any of them.
+MATHML = {"math", "mi", "mn", "mo", "ms", "mtext", "mspace", "mrow", "mfrac", "msqrt", "mroot", "mstyle",
+          "mpadded", "mphantom", "menclose", "msub", "msup", "msubsup", "munder", "mover", "munderover",
+          "mtable", "mtr", "mtd"}
+MATHML_ATTRIBUTES = {"display", "displaystyle", "scriptlevel", "mathvariant", "mathsize", "mathcolor",
+                     "mathbackground", "form", "fence", "separator", "stretchy", "symmetric", "largeop",
+                     "movablelimits", "accent", "accentunder", "lspace", "rspace", "minsize", "maxsize",
+                     "width", "height", "depth", "voffset", "linethickness", "notation", "linebreak",
+                     "rowspacing", "columnspacing", "columnalign", "rowalign", "columnlines", "rowlines",
+                     "frame", "columnspan", "rowspan"}
 CSS = CSSSanitizer(allowed_css_properties=ALLOWED_CSS_PROPERTIES - {"position", "cursor"})
 CLASSES = set(STANDARD_TYPES.values()) | {"highlight", "anchor-link", "dataframe", "task-list-item",
                                           "task-list-item-checkbox"}
@@ -78,13 +88,15 @@ def attribute_allowed(tag, name, value):
         return all(c in CLASSES or c.startswith("hl-") for c in value.split())
     if tag == "input" and name == "type":
         return value == "checkbox"
+    if tag in MATHML:
+        return name in ("style", "title") or name in MATHML_ATTRIBUTES
     return name in ("title", "style") or name in TAG_ATTRIBUTES.get(tag, ())
 
 
 def clean_html(html):
     """bleach with the allow-lists above; `>` left unescaped so markdown quotes survive."""
     html = html.decode() if isinstance(html, bytes) else html if isinstance(html, str) else "".join(html)
-    return bleach.clean(html, tags=TAGS, attributes=attribute_allowed, protocols=PROTOCOLS,
+    return bleach.clean(html, tags=TAGS | MATHML, attributes=attribute_allowed, protocols=PROTOCOLS,
                         css_sanitizer=CSS, strip=False, strip_comments=True).replace("&gt;", ">")
 
 

@@ -3,7 +3,7 @@
 `outcome` words one graded cell's result (the function its tests exercise, points, passed /
 failed / not graded yet, the message, the diagnosis) from the pipeline's per-cell results
 (ctx.cells, see reconcile.py) and the cell itself; `totals` adds them up. TEMPLATE extends
-nbgrader's feedback template (nbgrader's CSS and MathJax stay): a title, the summary table,
+nbgrader's feedback template (its CSS stays; its scripts, MathJax's, go: formulas are MathML): a title, the summary table,
 then the notebook, each graded cell headed by its outcome and a failed cell's diagnosis in a
 box of its own. CSS makes messages wrap, keeps the page within the window at any width and
 stacks the table on a phone; it is inline, like everything else on the page.
@@ -31,8 +31,8 @@ def points(value) -> str:
 
 
 def first_words(markdown: str, limit: int = 70) -> str:
-    """The start of a markdown text as plain words, cut at a word boundary (before any math: its
-    source reads badly without MathJax)."""
+    """The start of a markdown text as plain words, cut at a word boundary (before any math: the
+    summary's names are plain text, and TeX source reads badly there)."""
     text = re.sub(r"\*\*|__|`|^#+\s*", "", re.sub(r"<[^>]*>", "", markdown or ""), flags=re.M)
     text = " ".join(text.split())
     math = text.find("$")
@@ -247,7 +247,7 @@ div.output_subarea { max-width: 100%; overflow-x: visible; }
   overflow-wrap: normal; }
 img, svg, video { max-width: 100%; height: auto; }
 .rendered_html table { display: block; max-width: 100%; overflow-x: auto; }
-.MathJax_Display, .MJXc-display, mjx-container[display="true"] { max-width: 100%; overflow-x: auto;
+math[display="block"] { max-width: 100%; overflow-x: auto;
   overflow-y: hidden; }
 
 /* a phone: one column, the summary's rows stacked */
@@ -274,9 +274,10 @@ TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 {%- block header -%}
 {%- set head_extra -%}
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <style type="text/css">{% raw %}@@CSS@@{% endraw %}</style>
 {%- endset -%}
-{{ super() | replace('<html>', '<html lang="en">', 1) | replace('</head>', head_extra ~ '\n</head>', 1) }}
+{{ super() | without_scripts | replace('<html>', '<html lang="en">', 1) | replace('</head>', head_extra ~ '\n</head>', 1) }}
 {%- endblock header -%}
 
 {%- macro diagnosis_box(text) -%}
