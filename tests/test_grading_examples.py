@@ -130,6 +130,9 @@ def check_feedback(out):
     assert "mae(...) is wrong" in tampered      # the confined kernel is not fooled: both checks say so
     wrong = (out / "feedback" / "s07_bias_not_summed" / ASSIGNMENT / "01_linear_regression.html").read_text()
     assert "AssertionError" in wrong
+    # the side study the course tags skip-when-grading is not run, and the page says so, cell by cell
+    side_study = (out / "feedback" / "s01_correct_style" / ASSIGNMENT / "02_neural_network.html").read_text()
+    assert side_study.count("[not run when grading") == 4
     for student, (notebook, phrase) in TOLD_WHY.items():   # each common mistake is named in the feedback
         page = (out / "feedback" / student / ASSIGNMENT / f"{notebook}.html").read_text()
         assert phrase in page, f"{student}'s feedback does not say {phrase!r}"

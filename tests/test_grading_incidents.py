@@ -1,6 +1,8 @@
 """Submissions that misbehave in the kernel, graded through the whole pipeline on a tiny
 assignment of two graded cells (mae 2 points, rmse 3): each must get what it earned in
-the other cell, plus a flag, without holding up or touching the others."""
+the other cell, plus a flag, without holding up or touching the others. Which cells run is the
+course's choice: its cell tagged skip-when-grading does not (it would flag everyone), a
+student's skip-execution tag is ignored."""
 import csv
 import os
 import subprocess
@@ -25,14 +27,21 @@ RMSE = "def rmse(preds, actuals):\n    return float(np.sqrt(np.mean((preds - act
 TEST = 'assert callable({0})\n### BEGIN HIDDEN TESTS\nfrom autograder.hidden import run_hidden_test\nrun_hidden_test("lin_{0}", {0})\n### END HIDDEN TESTS'
 
 
-def notebook(rmse_cell=RMSE, extra=None):
+# A demonstration the course tags skip-when-grading: run, it would flag every student who left it as released.
+SKIPPED = 'raise SystemExit("not a cell the grader runs")'
+WRONG_MAE = "def mae(preds, actuals):\n    return 0.0"
+
+
+def notebook(rmse_cell=RMSE, extra=None, mae_cell=MAE, skip_own_test=False):
+    test_tags = {"tags": ["skip-execution"]} if skip_own_test else {}   # nbclient's tag: a student may set it
     cells = [new_code_cell("import numpy as np"),
-             new_code_cell(MAE, metadata=meta("mae_solution", solution=True)),
-             new_code_cell(TEST.format("mae"), metadata=meta("lin_mae", grade=True, points=2)),
+             new_code_cell(mae_cell, metadata=meta("mae_solution", solution=True)),
+             new_code_cell(TEST.format("mae"), metadata={**meta("lin_mae", grade=True, points=2), **test_tags}),
+             new_code_cell(SKIPPED, metadata={"tags": ["skip-when-grading"]}),
              new_code_cell(rmse_cell, metadata=meta("rmse_solution", solution=True)),
-             new_code_cell(TEST.format("rmse"), metadata=meta("lin_rmse", grade=True, points=3))]
+             new_code_cell(TEST.format("rmse"), metadata={**meta("lin_rmse", grade=True, points=3), **test_tags})]
     if extra:
-        cells.insert(3, new_code_cell(extra))
+        cells.insert(4, new_code_cell(extra))
     return new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                               "language": "python"}})
 
@@ -45,6 +54,8 @@ STUDENTS = {   # student -> (notebook or raw text, mae, rmse, flag word or "")
     "stubborn": (notebook(extra="import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"),
                  "2", "0", "timeout"),
     "garbled": ("\x00\x01 not a notebook", "0", "0", "invalid notebook"),
+    # tags its test cells skip-execution, for nbclient to skip them: the tag is removed, the tests run
+    "skipper": (notebook(mae_cell=WRONG_MAE, skip_own_test=True), "0", "3", ""),
 }
 
 

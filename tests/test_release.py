@@ -295,3 +295,49 @@ def test_released_notebook_fails_every_test_at_its_stubs_and_nowhere_else(assign
                 f"{error.ename}: {error.evalue} in cell:\n{cell.source[:300]}"
             failed_sources.append(cell.source)
     assert failed_sources, "the stubs should raise NotImplementedError"
+
+
+def bound_names(tree):
+    """Names a cell (re)binds or changes in place: assignment targets (the variable under a subscript or an
+    attribute too), augmented assignments, definitions, imports, loop and with targets."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, (ast.Name, ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            while isinstance(node, (ast.Subscript, ast.Attribute)):
+                node = node.value
+            if isinstance(node, ast.Name):
+                names.add(node.id)
+    return names
+
+
+def read_names(tree):
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+
+
+@pytest.mark.parametrize("assignment,name", NOTEBOOKS)
+def test_a_cell_the_grader_skips_grades_nothing_and_feeds_nothing(assignment, name):
+    """The grader does not run a cell tagged skip-when-grading (grading/autograde.py, RunWhatTheSourceRuns),
+    which is only right if the grades are the same without it: it is no graded or solution cell, no later
+    cell reads a name it binds, and the release holds it as written (the grader recognises it by its source)."""
+    from autograder.grading.autograde import SKIP_TAG, skipped_sources
+    cells = nbformat.read(SOURCE / assignment / name, as_version=4).cells
+    tagged = [i for i, cell in enumerate(cells) if SKIP_TAG in cell.metadata.get("tags", [])]
+    released = {cell.source for cell in nbformat.read(RELEASED / assignment / name, as_version=4).cells}
+    assert skipped_sources(SOURCE / assignment)[Path(name).stem] == [cells[i].source for i in tagged]
+    for i in tagged:
+        cell = cells[i]
+        assert cell.cell_type == "code" and not any(nbgrader_meta(cell).get(k) for k in ("grade", "solution", "task"))
+        assert cell.source in released, f"cell {i} is released changed: the grader would run it"
+        later = [c for c in cells[i + 1:] if c.cell_type == "code" and SKIP_TAG not in c.metadata.get("tags", [])]
+        fed = bound_names(ast.parse(cell.source)) & set().union(*(read_names(ast.parse(c.source)) for c in later))
+        assert not fed, f"cell {i} is skipped when grading, but later cells read {sorted(fed)}"
+
+
+def test_the_skip_check_sees_what_a_cell_sets():
+    tree = ast.parse("a, b = 1, 2\nresults['x'] = 3\nobj.attr = 4\nimport numpy.linalg\ndef f(): pass\nfor i in []: pass")
+    assert bound_names(tree) == {"a", "b", "results", "obj", "numpy", "f", "i"}
+    assert read_names(ast.parse("print(results['x'] + a)")) == {"print", "results", "a"}

@@ -15,6 +15,7 @@ import re
 import shutil
 import time
 from datetime import datetime
+from pathlib import Path
 
 import jsonschema
 import nbformat
@@ -25,7 +26,7 @@ from nbgrader.converters import Autograde as AutogradeConverter
 from nbgrader.coursedir import CourseDirectory
 from nbclient.exceptions import DeadKernelError
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool, Integer
+from traitlets import Bool, Dict, Integer
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import capture_log
@@ -134,11 +135,57 @@ class ResilientExecute(Execute):
         return self.nb, resources
 
 
-def run_autograde(nbconfig, assignment, student, notebook="*", kernel=None):
-    """kernel: the ConfinedKernelManager settings for this student (see Autograde.kernel_settings)."""
+SKIP_TAG = "skip-when-grading"     # a cell of source/ that grades nothing and feeds no graded cell
+NOT_RUN = ("[not run when grading: the course marks this cell as grading nothing (skip-when-grading); "
+           "in your own notebook it runs as usual]\n")
+
+
+@functools.lru_cache(maxsize=16)
+def _tagged_sources(path: str, modified: float) -> tuple:
+    cells = nbformat.read(path, as_version=4).cells
+    return tuple(cell.source for cell in cells if cell.cell_type == "code" and SKIP_TAG in cell.metadata.get("tags", []))
+
+
+def skipped_sources(source_folder) -> dict:
+    """{notebook stem: the sources of its code cells that the course's source tags SKIP_TAG}."""
+    return {path.stem: list(_tagged_sources(str(path), path.stat().st_mtime))
+            for path in sorted(Path(source_folder).glob("*.ipynb"))}
+
+
+class RunWhatTheSourceRuns(Preprocessor):
+    """Which cells run is the course's choice, never the submission's. A student's `skip-execution` tag
+    is removed: nbclient would skip that cell, and a test cell that never runs fails nothing. A cell
+    the course's source tags SKIP_TAG gets it, with a note for the feedback, if the submission holds it
+    as released (an edited copy runs). tests/test_release.py checks that such a cell is graded nowhere
+    and that no later cell reads what it sets: the graded cells run exactly as they would after it."""
+    enabled = Bool(True)
+    skipped = Dict({}).tag(config=True)     # {notebook stem: [source of each tagged cell]}
+
+    def preprocess(self, nb, resources):
+        self.released = set(self.skipped.get(resources.get("nbgrader", {}).get("notebook"), ()))
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        tags = [tag for tag in cell.metadata.get("tags", []) if tag != "skip-execution"]
+        graded = any(cell.metadata.get("nbgrader", {}).get(key) for key in ("grade", "solution", "task"))
+        if cell.cell_type == "code" and not graded and cell.source in self.released:
+            tags.append("skip-execution")
+            cell.outputs = [new_output("stream", name="stdout", text=NOT_RUN)]
+        if tags:
+            cell.metadata["tags"] = tags
+        else:
+            cell.metadata.pop("tags", None)
+        return cell, resources
+
+
+def run_autograde(nbconfig, assignment, student, notebook="*", kernel=None, skipped=None):
+    """kernel: the ConfinedKernelManager settings for this student (see Autograde.kernel_settings);
+    skipped: skipped_sources() of the assignment's source."""
     config = copy.deepcopy(nbconfig)
     steps = [ResilientExecute if step is Execute else step for step in AutogradeConverter.autograde_preprocessors.default()]
-    config.Autograde.autograde_preprocessors = steps[:1] + [TrimOutputs, SanitizeOutputs] + steps[1:]
+    assert steps[0] is ResilientExecute       # nbgrader's sanitizing steps (OverwriteCells...) ran before
+    config.Autograde.autograde_preprocessors = [RunWhatTheSourceRuns] + steps[:1] + [TrimOutputs, SanitizeOutputs] + steps[1:]
+    config.RunWhatTheSourceRuns.skipped = skipped or {}
     if kernel is not None:
         config.Execute.kernel_manager_class = ConfinedKernelManager
         # The last cell has run: kill the box at once (its PID namespace ends with it) rather
@@ -204,12 +251,13 @@ class Autograde:
 
     def run(self, ctx, kernel):
         config, course = ctx.config, ctx.course
-        outcome = run_autograde(course.nbconfig, config.assignment, ctx.job.student_id, kernel=kernel)
+        skipped = skipped_sources(config.source)
+        outcome = run_autograde(course.nbconfig, config.assignment, ctx.job.student_id, kernel=kernel, skipped=skipped)
         logs = [outcome.get("log", "") or ""]
         if not outcome["success"]:
             # nbgrader dropped the whole submission: salvage what each notebook earns on its own
             for stem in sorted(ctx.staged):
-                outcome = run_autograde(course.nbconfig, config.assignment, ctx.job.student_id, stem, kernel)
+                outcome = run_autograde(course.nbconfig, config.assignment, ctx.job.student_id, stem, kernel, skipped)
                 logs.append(outcome.get("log", "") or "")
                 if not outcome["success"]:
                     logs.append(f"[AUTOGRADE FAILED {stem}] " + (outcome.get("error") or ""))
