@@ -13,6 +13,8 @@ plain,fresh,fast; `all` for every one):
               interpreter per kernel;
   fast        the pipeline with N workers on its default path (kernels forked from a template
               process where bubblewrap works);
+  plain-skip  plain nbgrader with the cells the course tags skip-when-grading tagged skip-execution in
+              every submission (nbclient skips them): how plain nbgrader could skip them too;
   one-worker  the pipeline's default path with 1 worker;
   dask        the default path on Dask (--scheduler): `dask scheduler` and N `dask worker`
               processes started here before the clock starts (a cluster stands before a run), so
@@ -71,13 +73,16 @@ from datetime import datetime
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import nbformat
+
 from .grading import confine, gradebook, record
+from .grading.autograde import skipped_sources
 from .grading.config import COURSE_ROOT, GradingConfig
 
 ASSIGNMENT = "ch02_fundamentals"
 EXAMPLES = COURSE_ROOT / "examples" / "submissions"
 SKIP = ("broken_json", "kernel_dies", "runaway", "tampering")   # incidents, not throughput
-ROWS = ("plain", "fresh", "fast", "one-worker", "dask", "unconfined")
+ROWS = ("plain", "fresh", "fast", "plain-skip", "one-worker", "dask", "unconfined")
 DEFAULT_ROWS = ("plain", "fresh", "fast")
 CLOCK_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 # the columns of the phase table: (title, how a student's value is found); see phases_of
@@ -661,13 +666,29 @@ def settle(row: Row, sampler: Sampler, moments, lanes: int, startups):
     row.startup = mean(startups) if startups else None
 
 
-def plain_nbgrader(work: Path, submissions: Path, template: Path, students, interval) -> Row:
-    row = Row("plain", "plain nbgrader autograde (serial)", len(students))
-    course = work / "plain"
+def tag_skipped_cells(submitted: Path, source: Path):
+    """What a course on plain nbgrader would do to skip the cells ours tags skip-when-grading: nbclient's
+    skip-execution tag in its release, so in every submission (where plain nbgrader also honours it on
+    a student's own test cell: the pipeline removes it)."""
+    skipped = skipped_sources(source)
+    for path in sorted(submitted.glob(f"*/{ASSIGNMENT}/*.ipynb")):
+        notebook = nbformat.read(str(path), as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code" and cell.source in skipped.get(path.stem, ()):
+                cell.metadata["tags"] = [*cell.metadata.get("tags", []), "skip-execution"]
+        nbformat.write(notebook, str(path))
+
+
+def plain_nbgrader(work: Path, submissions: Path, template: Path, students, interval, skip=False) -> Row:
+    row = Row("plain-skip", "plain nbgrader, the same cells skipped", len(students)) if skip else \
+        Row("plain", "plain nbgrader autograde (serial)", len(students))
+    course = work / row.key
     course.mkdir()
     shutil.copytree(template.parent.parent / "nbgrader" / "source", course / "source")
     shutil.copyfile(template, course / "gradebook.db")
     shutil.copytree(submissions, course / "submitted")
+    if skip:
+        tag_skipped_cells(course / "submitted", course / "source" / ASSIGNMENT)
     command = [os.path.join(os.path.dirname(sys.executable), "nbgrader"), "autograde", ASSIGNMENT,
                f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
                f"--config={COURSE_ROOT / 'nbgrader_config.py'}", "--CourseDirectory.course_id=dlfs"]
@@ -812,8 +833,8 @@ def report(rows, args, about) -> str:
                       cell(plain.wall / r.wall if plain else None, ".2f", "x"),
                       cell(r.per_student), cell(s.steady),
                       cell(s.steady / plain.split.steady if plain and plain.split.steady and s.steady else None),
-                      cell(s.per_run, ".1f"), "–" if r.key == "plain" else cell(s.per_worker, ".1f"),
-                      "–" if r.key == "plain" else cell(r.startup, ".1f")])
+                      cell(s.per_run, ".1f"), "–" if r.workers == 0 else cell(s.per_worker, ".1f"),
+                      "–" if r.workers == 0 else cell(r.startup, ".1f")])
     lines += ["Throughput and CPU (CPU seconds, user + system)", format_table(headers, table), ""]
     lines += ["Memory: PSS (pages shared between processes counted once), peak over the run, MB",
               format_table(["run", "workers", "peak per worker", "peak total"],
@@ -959,6 +980,8 @@ def main(argv=None) -> int:
             print(f"bench: {key} ...", file=sys.stderr, flush=True)
             if key == "plain":
                 rows.append(plain_nbgrader(work, submissions, template, students, args.interval))
+            elif key == "plain-skip":
+                rows.append(plain_nbgrader(work, submissions, template, students, args.interval, skip=True))
             elif key == "fresh":
                 rows.append(pipeline(key, f"pipeline, {n} worker{plural}, fresh kernels{where}", work, submissions,
                                      prepared, students, n, fresh + box, args.interval))

@@ -240,3 +240,20 @@ def test_every_bundled_source_has_the_benchmarks_assignment():
     sources = bench.example_sources()
     assert len(sources) >= 8
     assert all((p / bench.ASSIGNMENT).is_dir() for p in sources)
+
+
+def test_plain_nbgrader_skips_what_the_pipeline_skips_through_nbclients_tag(tmp_path):
+    """The plain-skip row's submissions carry skip-execution on exactly the cells the course tags
+    skip-when-grading (as a release with that tag would give them), and on nothing else."""
+    import shutil
+    import nbformat
+    from autograder.grading.autograde import skipped_sources
+    source = bench.COURSE_ROOT / "source" / bench.ASSIGNMENT
+    student = tmp_path / "s01" / bench.ASSIGNMENT
+    shutil.copytree(bench.COURSE_ROOT / "examples" / "submissions" / "s01_correct_style" / bench.ASSIGNMENT, student)
+    bench.tag_skipped_cells(tmp_path, source)
+    for stem, sources in skipped_sources(source).items():
+        cells = nbformat.read(str(student / f"{stem}.ipynb"), as_version=4).cells
+        tagged = [c.source for c in cells if "skip-execution" in c.metadata.get("tags", [])]
+        assert tagged == sources
+    assert any(skipped_sources(source).values())
