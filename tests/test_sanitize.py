@@ -302,3 +302,16 @@ def test_feedback_page_in_chromium_runs_no_student_script_and_fetches_nothing_of
     assert requests == [], requests         # the page fetches nothing at all (no MathJax: formulas are MathML)
     # the formulas of the last cell, typeset (the first is a real one; an attack's may be empty)
     assert scripts == 0 and len(formulas) == 1 + len(LATEX_ATTACKS) and formulas[0] > 20, (scripts, formulas)
+
+
+def test_formulas_keep_their_spacing_and_lose_what_could_draw_over_the_page():
+    """MathML is allowed for the feedback's formulas, with sizes and spaces only as small non-negative
+    lengths: mpadded's voffset moves text without its box, and a negative or huge space slides it over
+    the page (a fake "Score: 24 / 24" over the real one)."""
+    from latex2mathml.converter import convert
+    spaced = sanitize.clean_html(convert(r"a\,b\quad c \Huge d"))
+    assert 'width="0.167em"' in spaced and 'width="1em"' in spaced and 'mathsize="2.49em"' in spaced
+    forged = sanitize.clean_html('<math><mpadded voffset="-500px" width="-3em" height="900px"><mtext>Score: 24 / 24'
+                                 '</mtext></mpadded><mspace width="-900px"></mspace><mstyle mathsize="400px">'
+                                 '<mi>x</mi></mstyle></math>')
+    assert "Score: 24 / 24" in forged and not re.search(r"(voffset|width|height|mathsize)=", forged), forged

@@ -6,7 +6,8 @@ they are, `<script>`, `<img onerror=...>`, `display(Javascript(...))` or a fixed
 "Score: 24/24" banner written by a student run, or show, in a TA's browser. This
 preprocessor, for every cell:
 
-* outputs: keeps text/plain, image/png, image/jpeg and text/latex (shown escaped) as they are; cleans text/html and text/markdown; drops every
+* outputs: keeps text/plain, image/png, image/jpeg and text/latex (shown escaped) as they
+  are; cleans text/html and text/markdown; drops every
   other type (application/javascript and any other *javascript*, widget views and other
   application/vnd.*, image/svg+xml, text/vnd.mermaid...), saying so in a text/plain note
   where nothing is left; keeps only numeric width/height (the templates write them in an
@@ -19,7 +20,8 @@ preprocessor, for every cell:
 
 Cleaning is bleach's, as nbconvert's SanitizeHTML and clean_html filter use it, with its
 own allow-lists: presentational tags only (no script, style, iframe, object, embed, form,
-svg, link, meta...; MathML's presentational elements, which the feedback's formulas are), no event-handler or other attribute outside the list, CSS through
+svg, link, meta...; MathML's presentational elements, which the feedback's formulas are,
+with small non-negative sizes), no event-handler or other attribute outside the list, CSS through
 bleach's CSS sanitizer with bleach's property list less `cursor` (a URL) and without
 `position` (no overlay, no fake banner), class names only those code highlighting and
 tables use (Bootstrap's `navbar-fixed-top` would be a fixed banner too), links only to
@@ -56,12 +58,14 @@ TAG_ATTRIBUTES = {
 MATHML = {"math", "mi", "mn", "mo", "ms", "mtext", "mspace", "mrow", "mfrac", "msqrt", "mroot", "mstyle",
           "mpadded", "mphantom", "menclose", "msub", "msup", "msubsup", "munder", "mover", "munderover",
           "mtable", "mtr", "mtd"}
-MATHML_ATTRIBUTES = {"display", "displaystyle", "scriptlevel", "mathvariant", "mathsize", "mathcolor",
-                     "mathbackground", "form", "fence", "separator", "stretchy", "symmetric", "largeop",
-                     "movablelimits", "accent", "accentunder", "lspace", "rspace", "minsize", "maxsize",
-                     "width", "height", "depth", "voffset", "linethickness", "notation", "linebreak",
-                     "rowspacing", "columnspacing", "columnalign", "rowalign", "columnlines", "rowlines",
-                     "frame", "columnspan", "rowspan"}
+MATHML_ATTRIBUTES = {"display", "displaystyle", "scriptlevel", "mathvariant", "mathcolor", "mathbackground",
+                     "form", "fence", "separator", "stretchy", "symmetric", "largeop", "movablelimits", "accent",
+                     "accentunder", "linethickness", "notation", "linebreak", "rowspacing", "columnspacing",
+                     "columnalign", "rowalign", "columnlines", "rowlines", "frame", "columnspan", "rowspan"}
+# Sizes and spaces only as small non-negative lengths: a negative space or a huge one would draw a formula's
+# text over the page's (and mpadded's voffset, which moves it without moving its box, is not allowed at all).
+MATHML_LENGTHS = {"width", "height", "depth", "lspace", "rspace", "minsize", "maxsize", "mathsize"}
+SMALL_LENGTH = re.compile(r"\d{1,2}(\.\d+)?(em|ex|%)?")
 CSS = CSSSanitizer(allowed_css_properties=ALLOWED_CSS_PROPERTIES - {"position", "cursor"})
 CLASSES = set(STANDARD_TYPES.values()) | {"highlight", "anchor-link", "dataframe", "task-list-item",
                                           "task-list-item-checkbox"}
@@ -89,6 +93,8 @@ def attribute_allowed(tag, name, value):
     if tag == "input" and name == "type":
         return value == "checkbox"
     if tag in MATHML:
+        if name in MATHML_LENGTHS:
+            return bool(SMALL_LENGTH.fullmatch(value.strip()))
         return name in ("style", "title") or name in MATHML_ATTRIBUTES
     return name in ("title", "style") or name in TAG_ATTRIBUTES.get(tag, ())
 
