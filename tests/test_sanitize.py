@@ -315,3 +315,39 @@ def test_formulas_keep_their_spacing_and_lose_what_could_draw_over_the_page():
                                  '</mtext></mpadded><mspace width="-900px"></mspace><mstyle mathsize="400px">'
                                  '<mi>x</mi></mstyle></math>')
     assert "Score: 24 / 24" in forged and not re.search(r"(voffset|width|height|mathsize)=", forged), forged
+
+
+OVERLAYS = [   # formulas that try to paint a fake score above their own cell, over the page's summary
+    '<math><mpadded height="0" depth="0"><mover><mspace width="1em" height="15em"></mspace>'
+    '<mtext mathbackground="white">FORGED-1 Score: 24 / 24</mtext></mover></mpadded></math>',
+    '<math style="height: 0"><mover><mspace width="1em" height="15em"></mspace><mtext>FORGED-2</mtext></mover></math>',
+    '<math><mrow style="height: 0; line-height: 0"><mover><mspace width="1em" height="15em"></mspace>'
+    '<mtext>FORGED-3</mtext></mover></mrow></math>',
+]
+
+
+def test_a_formula_paints_only_inside_its_own_cell_in_chromium(tmp_path):
+    """Two layers stop the first (found by a review): the sanitizer drops mpadded's height and depth, and
+    the page's CSS contains a cell's painting (contain: paint). Without both, FORGED-1 is drawn 200 px
+    above its cell, over what came before."""
+    sync_playwright = browser_page()
+    cells = [new_markdown_cell("## Question 1"), new_code_cell("1 + 1", execution_count=1, outputs=[
+        display({"text/plain": "2"}, kind="execute_result")])] + [new_markdown_cell(f"My answer: {o}") for o in OVERLAYS]
+    html, _ = export(new_notebook(cells=cells, metadata={"language_info": {"name": "python"}}))
+    page_path = tmp_path / "overlay.html"
+    page_path.write_text(html)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.goto(page_path.as_uri(), wait_until="load")
+            escaped = page.evaluate("""() => [...document.querySelectorAll('mtext')]
+                .filter(e => e.textContent.startsWith('FORGED')).map(e => {
+                    const box = e.getBoundingClientRect(), cell = e.closest('.text_cell_render').getBoundingClientRect();
+                    const inside = box.top >= cell.top - 1 && box.bottom <= cell.bottom + 1;
+                    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+                    return [e.textContent, inside, !!hit && e.contains(hit)];
+                }).filter(([text, inside, seen]) => !inside && seen)""")
+        finally:
+            browser.close()
+    assert escaped == [], escaped        # drawn outside its cell and visible there: an overlay

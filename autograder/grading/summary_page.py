@@ -247,6 +247,9 @@ div.output_subarea { max-width: 100%; overflow-x: visible; }
   overflow-wrap: normal; }
 img, svg, video { max-width: 100%; height: auto; }
 .rendered_html table { display: block; max-width: 100%; overflow-x: auto; }
+/* what a student wrote paints inside its own cell: a formula cannot draw over the summary (MathML
+   boxes of zero height, huge glyphs) */
+.text_cell_render, div.output_subarea { contain: paint; }
 math[display="block"] { max-width: 100%; overflow-x: auto;
   overflow-y: hidden; }
 
