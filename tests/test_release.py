@@ -322,7 +322,8 @@ def read_names(tree):
 def test_a_cell_the_grader_skips_grades_nothing_and_feeds_nothing(assignment, name):
     """The grader does not run a cell tagged skip-when-grading (grading/autograde.py, RunWhatTheSourceRuns),
     which is only right if the grades are the same without it: it is no graded or solution cell, no later
-    cell reads a name it binds, and the release holds it as written (the grader recognises it by its source)."""
+    cell reads a name it binds, no solution cell (the student's own code) comes after it, and the release
+    holds it as written (the grader recognises it by its source)."""
     from autograder.grading.autograde import SKIP_TAG, skipped_sources
     cells = nbformat.read(SOURCE / assignment / name, as_version=4).cells
     tagged = [i for i, cell in enumerate(cells) if SKIP_TAG in cell.metadata.get("tags", [])]
@@ -335,6 +336,8 @@ def test_a_cell_the_grader_skips_grades_nothing_and_feeds_nothing(assignment, na
         later = [c for c in cells[i + 1:] if c.cell_type == "code" and SKIP_TAG not in c.metadata.get("tags", [])]
         fed = bound_names(ast.parse(cell.source)) & set().union(*(read_names(ast.parse(c.source)) for c in later))
         assert not fed, f"cell {i} is skipped when grading, but later cells read {sorted(fed)}"
+        # nor could a student's own code read it: no code a student writes (a solution cell) comes after it
+        assert not any(nbgrader_meta(c).get("solution") for c in later), f"a solution cell follows cell {i}"
 
 
 def test_the_skip_check_sees_what_a_cell_sets():
