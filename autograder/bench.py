@@ -45,8 +45,10 @@ How it counts (docs/performance.md says more):
 * By process: the steady CPU per student split by kind of process (main, workers, kernels,
   templates, verification, other; unseen: used after a process's last sample).
 * Memory: PSS (sum of Pss from /proc/<pid>/smaps_rollup, so a page shared by forked processes
-  counts once) of each worker's process tree, kernels in their boxes included, sampled every
-  --interval seconds; the peak per worker and the peak of everything in the cgroup.
+  counts once) of each worker's process tree, kernels in their boxes included, plus an equal share
+  of what serves all workers alike (the fork server they are forked from, the template server and
+  the templates it forks for them), sampled every --interval seconds; the peak per worker and the
+  peak of everything in the cgroup.
 * Phases per student, wall seconds: from the result files, their step timings and (when the
   grading code writes them) their per-notebook phases: kernel start, import cells, all cells,
   shutdown; import and cell times from nbclient's stamps in the autograded notebooks otherwise
@@ -187,6 +189,9 @@ def owners(stats: dict, roots: set, namespaces: dict | None = None, host: str | 
 
 
 ROLES = ("main", "workers", "kernels", "templates", "verification", "other")
+# In the command lines of what serves all local workers alike: the process they are forked from, and the
+# template server with the templates it forks for them (outside any worker's tree).
+FORK_SERVER, TEMPLATE = "multiprocessing.forkserver", "kernel_template"
 
 
 def role(pid: int, stats: dict, main: int, owner: dict, cmdline) -> str:
@@ -198,7 +203,8 @@ def role(pid: int, stats: dict, main: int, owner: dict, cmdline) -> str:
     if pid == main:
         return "main"
     if root is None:
-        return "other"
+        line = cmdline(pid)
+        return "workers" if FORK_SERVER in line else "templates" if TEMPLATE in line else "other"
     if root == pid:
         return "workers"
     chain, current = [], pid
@@ -212,6 +218,18 @@ def role(pid: int, stats: dict, main: int, owner: dict, cmdline) -> str:
     if stats[pid].ppid == root and "kernel_template" in cmdline(pid):
         return "templates"
     return "kernels"
+
+
+def pss_per_worker(pss: dict, owner: dict, workers, shared: set) -> dict:
+    """{worker: kB}: the PSS of its process tree (`owner`: owners()), plus an equal share of the processes
+    that serve all workers alike (`shared`: their fork server), so that the workers' figures add up to
+    everything they use."""
+    per_worker = {w: 0.0 for w in workers}
+    for pid, kb in pss.items():
+        if owner.get(pid) is not None:
+            per_worker[owner[pid]] += kb
+    common = sum(pss[pid] for pid in shared if pid in pss)
+    return {w: kb + common / len(per_worker) for w, kb in per_worker.items()}
 
 
 def read_namespace(pid: int):
@@ -400,11 +418,9 @@ class Sampler:
             elif value is not None:
                 pss[pid] = value
         self.peak_total = max(self.peak_total, sum(pss.values()))
-        per_worker = {w: 0 for w in workers}
-        for pid, kb in pss.items():
-            if owner.get(pid) is not None:
-                per_worker[owner[pid]] += kb
-        for worker, kb in per_worker.items():
+        shared = {pid for pid in pss if owner.get(pid) is None
+                  and (FORK_SERVER in self.cmdline(pid) or TEMPLATE in self.cmdline(pid))}
+        for worker, kb in pss_per_worker(pss, owner, workers, shared).items():
             track = self.tracks[worker]
             track.peak_pss = max(track.peak_pss, kb)
 

@@ -8,7 +8,9 @@ forked one. tests/adversarial/test_pipeline_attacks.py runs its whole attack sui
 import ctypes
 import json
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -53,6 +55,7 @@ facts = {
 }
 print(json.dumps(facts, sort_keys=True))
 '''
+EXTRA_ENV = {"MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1"}     # the kernels' settings the grader adds
 DRAWS = "import random, numpy as np\nprint(np.random.rand(), random.random())"
 
 
@@ -74,7 +77,7 @@ def run(box, sources, from_template, timeout=60):
     nb = new_notebook(cells=[new_code_cell(source) for source in sources])
     settings = {"grading_dir": str(box["grading"]), "fonts": str(box["fonts"]), "from_template": from_template,
                 "sockets_root": str(box["root"] / "sockets"),
-                "extra_env": {"MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1"}}
+                "extra_env": EXTRA_ENV}
     NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3", shutdown_kernel="immediate",
                    kernel_manager_class=ConfinedKernelManager, config=Config({"ConfinedKernelManager": settings}),
                    resources={"metadata": {"path": str(box["root"] / "work")}}).execute()
@@ -241,3 +244,79 @@ def test_a_dead_template_is_replaced_and_grading_goes_on(box):
     old.wait()
     assert run(box, ["print(6 * 7)"], from_template=True)[0] == "42\n"
     assert KernelTemplate.current.process is not old
+
+
+# ---------------------------------------------------------------- templates forked by the run's template server
+
+REACH_SERVER = r'''
+import os, socket
+folder = {folder!r}
+report = {{"folder": os.path.exists(folder), "socket": os.path.exists(os.path.join(folder, "templates"))}}
+try:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+        s.connect(os.path.join(folder, "templates"))
+        report["connect"] = "connected"
+except OSError as exc:
+    report["connect"] = exc.strerror
+print(sorted(report.items()))
+'''
+
+
+@pytest.fixture
+def served(box):
+    """The box's templates forked by a template server, as a run's local workers get theirs."""
+    if KernelTemplate.current is not None:
+        KernelTemplate.current.stop()
+    env = confine.template_environment(confine.kernel_environment(EXTRA_ENV, box["grading"], box["fonts"]))
+    folder = Path(tempfile.mkdtemp(prefix="served-"))       # short: a socket's path has 107 bytes
+    server = confine.TemplateServer(env, folder)
+    confine.SERVER = server.folder
+    try:
+        yield server
+    finally:
+        if KernelTemplate.current is not None:
+            KernelTemplate.current.stop()
+        confine.SERVER = None
+        server.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_served_template_gives_the_kernels_a_fresh_one_would_have(box, served):
+    fresh, forked = probe(box, from_template=False), probe(box, from_template=True)
+    template = KernelTemplate.current.process
+    assert isinstance(template, confine.ForkedTemplate)
+    assert psutil.Process(template.pid).ppid() == served.process.pid
+    assert fresh == forked
+
+
+def test_a_kernel_reaches_neither_its_served_template_nor_the_server(box, served):
+    before = probe(box, from_template=True)
+    template = KernelTemplate.current.process
+    report = run(box, [ATTACK, REACH_SERVER.format(folder=served.folder)], from_template=True, timeout=120)
+    assert "('visible', [1, 2])" in report[0]
+    for escape in ("'read'", "'joined'", "'made'"):
+        assert escape not in report[0], report[0]
+    assert report[1] == "[('connect', 'No such file or directory'), ('folder', False), ('socket', False)]\n"
+    for pid in (template.pid, served.process.pid):
+        assert psutil.Process(pid).status() != psutil.STATUS_STOPPED
+        assert not readable_by_a_process_like_the_template(pid)         # neither is dumpable
+    assert KernelTemplate.current.process is template and template.poll() is None
+    assert probe(box, from_template=True) == before
+
+
+def test_a_served_template_ends_with_its_worker(box, served):
+    assert run(box, ["print(6 * 7)"], from_template=True)[0] == "42\n"
+    template = KernelTemplate.current
+    template.control.close()                         # what a worker's death does to its end
+    template.process.wait(10)
+    assert template.process.poll() is not None and served.process.poll() is None
+    KernelTemplate.current = None
+    assert run(box, ["print(6 * 7)"], from_template=True)[0] == "42\n"     # the next worker's, from the server
+
+
+def test_a_worker_that_needs_another_environment_starts_a_template_of_its_own(box, served):
+    env = confine.template_environment(confine.kernel_environment({**EXTRA_ENV, "OMP_NUM_THREADS": "1"},
+                                                                  box["grading"], box["fonts"]))
+    template = KernelTemplate.get(env).warm()
+    assert not isinstance(template.process, confine.ForkedTemplate)
+    assert psutil.Process(template.process.pid).ppid() == os.getpid()

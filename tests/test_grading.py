@@ -1,16 +1,20 @@
 """Unit tests of the grading pipeline's parts that need no kernel: intake, hashing, feedback
 cleaning, the executor's timeouts and crashes, the gradebook merge."""
+import os
 import re
 import sqlite3
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
 
+import psutil
 import pytest
 
 from autograder.grading import executor, feedback, fingerprint, gradebook, intake, report
 from autograder.grading.config import GradingConfig
-from pool_tasks import misbehave, square     # light: each worker the pool starts imports them
+from pool_tasks import misbehave, place, square     # light: each worker the pool starts imports them
 
 STEMS = ["01_linear_regression", "02_neural_network"]
 
@@ -92,8 +96,9 @@ def test_process_pool_returns_every_result():
     assert sorted(done.value for _, done in pool.map(square, range(6))) == [0, 1, 4, 9, 16, 25]
 
 
-def test_process_pool_survives_hangs_crashes_and_exceptions():
-    pool = executor.LocalProcessPool(2, timeout=3)
+@pytest.mark.parametrize("preload", [(), ("pool_tasks",)], ids=["spawned", "forked-from-server"])
+def test_process_pool_survives_hangs_crashes_and_exceptions(preload):
+    pool = executor.LocalProcessPool(2, timeout=3, preload=preload)
     started = time.monotonic()
     results = dict(pool.map(misbehave, ["sleep", "die", "raise", "a", "b", "c"]))
     # the sleeper was stopped at its 3 s timeout, not waited for (an hour): the bound leaves room for a
@@ -103,6 +108,34 @@ def test_process_pool_survives_hangs_crashes_and_exceptions():
     assert results["die"].error == "crash" and "died" in results["die"].detail
     assert results["raise"].error == "crash" and "ValueError" in results["raise"].detail
     assert [results[x].value for x in "abc"] == ["a", "b", "c"]
+
+
+def test_workers_forked_from_a_server_run_where_and_with_what_a_spawned_one_would(tmp_path, monkeypatch):
+    """The fork server was started once, from wherever this process was then; each worker takes this
+    process's folder and environment of now, as a spawned worker would."""
+    monkeypatch.chdir(tmp_path)
+    for marker in ("first", "second"):
+        monkeypatch.setenv("POOL_MARKER", marker)
+        places = [done.value for _, done in executor.LocalProcessPool(2, preload=("pool_tasks",)).map(place, range(4))]
+        assert {p["cwd"] for p in places} == {str(tmp_path)}
+        assert {p["marker"] for p in places} == {marker}
+        assert len({p["parent"] for p in places}) == 1 and places[0]["parent"] != os.getpid()   # the fork server
+
+
+def test_a_forked_worker_leaves_when_its_pool_is_killed(tmp_path):
+    """kill -9 of the grader: its fork server ends, and with it every worker, in the middle of an item."""
+    pidfile = tmp_path / "worker.pid"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]), str(Path(__file__).parent)])}
+    parent = subprocess.Popen([sys.executable, str(Path(__file__).parent / "pool_tasks.py"), str(pidfile)], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not (pidfile.is_file() and pidfile.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        worker = psutil.Process(int(pidfile.read_text()))
+    finally:
+        parent.kill()
+        parent.wait()
+    worker.wait(timeout=15)     # psutil.TimeoutExpired if it outlived its pool
 
 
 # ---------------------------------------------------------------- gradebook merge and csv

@@ -210,8 +210,8 @@ def record_empty_submission(db_url, assignment, student):
         gb.db.commit()
 
 
-def kernel_variables() -> dict:
-    return {name: os.environ[name] for name in KERNEL_VARIABLES if name in os.environ}
+def kernel_variables(environ=os.environ) -> dict:
+    return {name: environ[name] for name in KERNEL_VARIABLES if name in environ}
 
 
 def kernel_cases(assignment, stems, seed):

@@ -31,6 +31,8 @@ class GradingConfig:
     fresh_kernels: bool = False              # True: a fresh interpreter per kernel, not a fork of the worker's template
     grader_state: str = ""                   # fingerprint.integrity at the start of the run, set by the run
     scratch: str = ""                        # the run's short-pathed folder for kernel sockets, set by the run
+    fonts: str = ""                          # matplotlib's font list, built once by the run (no worker imports matplotlib)
+    templates: str = ""                      # the folder of the run's template server (confine.TemplateServer), if any
 
     @property
     def record(self) -> Path:

@@ -51,6 +51,7 @@ from pathlib import Path
 from queue import Empty
 
 import numpy as np
+import psutil
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Dict, Type, Unicode
@@ -378,20 +379,95 @@ def placeholder_pid(info_fd, seconds=30.0) -> int:
     raise TemplateError("the box's placeholder did not start")
 
 
+class TemplateServer:
+    """The run's template server (kernel_template.py --server): it imports once and forks each local
+    worker's template, so that all of them share its pages. Started by the grader before its workers
+    (their first student does not wait for it), listening on a socket in the run's private scratch folder
+    (no box sees that folder; docs/threat-model.md); ended with the run, and with the grader (its
+    parent-death signal), its templates with it."""
+
+    def __init__(self, env: dict, folder: Path):
+        self.folder = str(folder)
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.listener.bind(str(folder / "templates"))
+        self.listener.listen(64)
+        with open(folder / "templates.log", "wb") as out:
+            self.process = subprocess.Popen([sys.executable, str(TEMPLATE_SCRIPT), "--server",
+                                             str(self.listener.fileno())], env=env, cwd="/",
+                                            pass_fds=(self.listener.fileno(),), stdin=subprocess.DEVNULL,
+                                            stdout=out, stderr=out)
+
+    def close(self):
+        self.process.kill()
+        self.process.wait()
+        self.listener.close()
+        Path(self.folder, "templates").unlink(missing_ok=True)
+
+
+# The folder of the run's template server (TemplateServer.folder), set in each worker (pipeline.start_worker);
+# None: a template of the worker's own.
+SERVER: str | None = None
+
+
+class ForkedTemplate:
+    """A template the server forked: not this process's child, seen through Popen's few methods."""
+
+    def __init__(self, pid: int):
+        self.pid, self.process = pid, psutil.Process(pid)
+
+    def poll(self):
+        try:
+            return None if self.process.is_running() and self.process.status() != psutil.STATUS_ZOMBIE else 0
+        except psutil.NoSuchProcess:
+            return 0
+
+    def kill(self):
+        try:
+            self.process.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+    def wait(self, timeout=None):
+        try:
+            self.process.wait(timeout)
+        except psutil.NoSuchProcess:
+            pass
+
+
 class KernelTemplate:
-    """One per worker process and environment: started at first use, ended with the worker."""
+    """One per worker process and environment: forked by the run's server (SERVER) where there is one
+    for this environment, else started as a process of this worker's; started at first use, ended with
+    the worker."""
 
     current = None
 
     def __init__(self, env: dict):
         self.env = env
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen([sys.executable, str(TEMPLATE_SCRIPT), str(theirs.fileno())],
-                                        env=env, cwd="/", pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
-                                        stdout=self.log, stderr=self.log)
+        self.log, self.log_path = tempfile.TemporaryFile(), None
+        self.process = self.from_server(theirs) if SERVER else None
+        if self.process is None:
+            self.process = subprocess.Popen([sys.executable, str(TEMPLATE_SCRIPT), str(theirs.fileno())],
+                                            env=env, cwd="/", pass_fds=(theirs.fileno(),),
+                                            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
         theirs.close()
         self.ready = False
+
+    def from_server(self, theirs):
+        """The server's fork for this worker, or None (and why, in the worker's log)."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as server:
+                server.settimeout(30)
+                server.connect(os.path.join(SERVER, "templates"))
+                socket.send_fds(server, [json.dumps({"env": self.env}).encode()], [theirs.fileno()])
+                reply = json.loads(server.recv(1 << 16) or b"{}")
+        except (OSError, ValueError) as exc:
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        if "pid" not in reply:
+            log.warning("the template server gave no template (%s): starting one", reply.get("error", "no answer"))
+            return None
+        self.log_path = Path(SERVER) / "templates.log"
+        return ForkedTemplate(reply["pid"])
 
     @classmethod
     def get(cls, env: dict) -> "KernelTemplate":
@@ -432,7 +508,8 @@ class KernelTemplate:
 
     def tail(self) -> str:
         self.log.seek(0)
-        return "its log: " + (self.log.read()[-1500:].decode(errors="replace").strip() or "(empty)")
+        text = self.log.read() if self.log_path is None else self.log_path.read_bytes()
+        return "its log: " + (text[-1500:].decode(errors="replace").strip() or "(empty)")
 
     def stop(self):
         self.process.kill()

@@ -19,6 +19,7 @@ a second, even in the middle of an item.
 DaskExecutor (distributed.py, `--scheduler`) is the other engine; what it cannot do it
 says with an EngineError, which stops the run without committing anything wrong.
 """
+import functools
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.util
@@ -70,8 +71,13 @@ class SerialExecutor:
                 yield item, Done(error="crash", detail=traceback.format_exc(limit=3))
 
 
-def _worker(connection, initializer):
-    _watch_parent()
+def _worker(connection, initializer, place=None):
+    if place:                 # forked from the fork server: this run's folder and environment, as if spawned now
+        owner, folder, environment = place
+        os.chdir(folder)
+        os.environ.clear()
+        os.environ.update(environment)
+    _watch_parent(place[0] if place else os.getppid())
     if initializer:
         initializer()
     while True:
@@ -89,13 +95,22 @@ def _worker(connection, initializer):
             connection.send(("error", traceback.format_exc(limit=5)))
 
 
-def _watch_parent():
-    """Leave as soon as the parent is gone, even in the middle of an item: a killed parent (a Dask
-    worker killed with -9, a grader stopped hard) must not leave a student's kernels running."""
+def _watch_parent(owner: int):
+    """Leave as soon as the process that owns this worker is gone, even in the middle of an item: a killed
+    owner (a Dask worker killed with -9, a grader stopped hard) must not leave a student's kernels running.
+    The owner is the parent, or for a worker forked from the fork server, the process that asked for it
+    (the fork server itself lives as long as any of its workers does)."""
     parent = os.getppid()
+    owner = psutil.Process(owner)
+
+    def gone():
+        try:        # is_running: not a new process that took its pid; a killed one is a zombie until reaped
+            return not owner.is_running() or owner.status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
 
     def watch():
-        while os.getppid() == parent:
+        while os.getppid() == parent and not gone():
             time.sleep(1.0)
         _leave()
     threading.Thread(target=watch, name="watch-parent", daemon=True).start()
@@ -227,24 +242,35 @@ class Slot:
             kill_tree(process.pid)
 
 
-def spawn_process(initializer):
-    """(process, connection) of a fresh worker started by multiprocessing (spawn)."""
-    context = multiprocessing.get_context("spawn")
+def spawn_process(initializer, preload=()):
+    """(process, connection) of a fresh worker started by multiprocessing. With `preload` (modules), it is
+    forked from multiprocessing's fork server, which imported them once: the workers share those pages
+    instead of each importing its own copy. It then takes this process's folder and environment, as a
+    spawned worker would. Without, it is spawned."""
+    place = None
+    if preload:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(preload))     # read when the fork server starts: once per process
+        place = (os.getpid(), os.getcwd(), dict(os.environ))
+    else:
+        context = multiprocessing.get_context("spawn")
     mine, theirs = context.Pipe()
     # not a daemon: a worker may start processes of its own (the verification helper);
     # it exits when the parent closes its end of the pipe
-    process = context.Process(target=_worker, args=(theirs, initializer), daemon=False)
+    process = context.Process(target=_worker, args=(theirs, initializer, place), daemon=False)
     process.start()
     theirs.close()
     return process, mine
 
 
 class LocalProcessPool:
-    def __init__(self, workers: int, timeout: float | None = None, initializer: Callable | None = None):
+    def __init__(self, workers: int, timeout: float | None = None, initializer: Callable | None = None,
+                 preload: tuple = ()):
         self.workers, self.timeout, self.initializer = max(1, workers), timeout, initializer
+        self.start = functools.partial(spawn_process, preload=preload) if preload else spawn_process
 
     def _slot(self, fn, todo: queue.Queue, done: queue.Queue):
-        slot = Slot(self.timeout, self.initializer)
+        slot = Slot(self.timeout, self.initializer, start=self.start)
         try:
             while True:
                 try:

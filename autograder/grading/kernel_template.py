@@ -9,7 +9,11 @@ the rest of what bubblewrap gives a fresh kernel: uid 65534 with no capabilities
 session, the limits, the environment, the working folder, the seccomp filter.
 
 Run by `confine.KernelTemplate` as `python kernel_template.py FD` (FD: its end of a socket
-pair). It imports nothing of the grader's: a kernel inherits this process's memory, so
+pair), or forked from the run's template server (`python kernel_template.py --server FD`, FD a
+listening socket, started by `confine.TemplateServer` for a run's local workers): the server
+imports once, then forks one template per worker that asks (sending its end of the pair and its
+environment, which must be the server's), so that the workers' templates and kernels share those
+pages instead of each template importing its own copy. The server runs nothing else. It imports nothing of the grader's: a kernel inherits this process's memory, so
 nothing secret may ever be in it. It never runs student code, and a forked kernel cannot
 reach it: the kernel lives in the box's PID namespace (this process is not in it), in the
 box's user namespace (no rights over processes outside), without this process's open
@@ -87,17 +91,29 @@ SET_BY_IMPORTS = {}  # environment variables the preloaded modules set (debugpy 
 
 
 def main():
-    global CONTROL
-    CONTROL = control = socket.socket(fileno=int(sys.argv[1]))
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)      # gone with its worker
+    if sys.argv[1] == "--server":
+        serve_workers(socket.socket(fileno=int(sys.argv[2])))
+    else:
+        harden()
+        preload()
+        serve(socket.socket(fileno=int(sys.argv[1])))
+
+
+def harden():
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)      # gone with its parent (its worker, or the grader)
     prctl(PR_SET_DUMPABLE, 0)                     # no ptrace, no /proc/<pid>/mem, even for its own uid
     # Orphaned kernels (their forking child exits at once) become this process's children rather than
     # the machine's init's, and are reaped the moment they die (SIGCHLD ignored): a box's PID namespace
     # can only end once every process of it has been reaped, whatever the machine's init does.
+    # (A fork keeps neither the subreaper flag nor the parent-death signal: a forked template sets both.)
     prctl(PR_SET_CHILD_SUBREAPER, 1)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     drop_capability(CAP_SYS_PTRACE)               # it never traces: nothing of its uid that lacks it may trace it
-    del sys.path[0]                               # this script's folder is no kernel's
+
+
+def preload():
+    if sys.path and sys.path[0] == os.path.dirname(os.path.abspath(__file__)):
+        del sys.path[0]                           # this script's folder is no kernel's
     before = dict(os.environ)
     for name in PRELOAD:
         try:
@@ -107,6 +123,46 @@ def main():
     SET_BY_IMPORTS.update({name: value for name, value in os.environ.items() if before.get(name) != value})
     gc.collect()
     gc.freeze()     # kernels share these pages with the template instead of copying them on the first collection
+    return before
+
+
+def serve_workers(listener):
+    """The template server: one template per worker that connects, forked once the imports are done."""
+    harden()
+    environment = preload()
+    while True:
+        connection, _ = listener.accept()
+        fds = []
+        try:
+            message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 1)
+            if not message:
+                continue
+            if json.loads(message).get("env") != environment:
+                connection.sendall(json.dumps({"error": "this worker's kernels need another environment"}).encode())
+                continue
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    listener.close()
+                    connection.close()
+                    harden()
+                    serve(socket.socket(fileno=fds[0]))
+                finally:
+                    os._exit(0)
+            print(f"template {pid} forked for a worker", flush=True)
+            connection.sendall(json.dumps({"ok": True, "pid": pid}).encode())
+        except Exception as exc:  # noqa: BLE001 - that worker starts a template of its own
+            print(f"a worker's request failed: {type(exc).__name__}: {exc}", flush=True)
+        finally:
+            for fd in fds:
+                os.close(fd)
+            connection.close()
+
+
+def serve(control):
+    """A template: kernels for one worker, one request at a time, until the worker is gone."""
+    global CONTROL
+    CONTROL = control
     control.sendall(json.dumps({"ready": True}).encode())
     while True:
         message, fds, _, _ = socket.recv_fds(control, 1 << 20, 1)

@@ -54,7 +54,7 @@ class WorkerCourse:
         # (inside the run's scratch folder, which the run removes even if this worker is killed)
         self.sockets = Path(tempfile.mkdtemp(prefix=f"w{os.getpid()}-", dir=config.scratch or None))
         multiprocessing.util.Finalize(self, shutil.rmtree, args=(self.sockets, True), exitpriority=10)
-        self.fonts = font_cache(config.work / "matplotlib")
+        self.fonts = Path(config.fonts) if config.fonts else font_cache(config.work / "matplotlib")
 
     def folder(self, kind, student, assignment) -> Path:
         return self.root / kind / student / assignment
@@ -105,15 +105,31 @@ def quiet_worker(config):
     os.close(descriptor)
 
 
+def worker_environment(config, environ=os.environ) -> dict:
+    """A worker's environment: the grader's, with its kernels' settings."""
+    return {**environ, **(KERNEL_ENV if config.figures else {**KERNEL_ENV, "MPLBACKEND": "Agg"}),
+            "PATH": os.path.dirname(os.sys.executable) + os.pathsep + environ.get("PATH", "")}
+
+
+def uses_templates(config) -> bool:
+    return config.confinement == confine.BUBBLEWRAP and not config.fresh_kernels
+
+
+def template_environment(config, environ=os.environ) -> dict:
+    """The environment of the kernel template a worker of this run asks for (confine.KernelTemplate)."""
+    extra = kernel_variables(worker_environment(config, environ))
+    return confine.template_environment(confine.kernel_environment(extra, Path("."), Path(config.fonts)))
+
+
 def start_worker(config):
     """Executor initializer: one course per worker process, made once."""
     global _course
     quiet_worker(config)
-    os.environ.update(KERNEL_ENV if config.figures else {**KERNEL_ENV, "MPLBACKEND": "Agg"})
-    os.environ["PATH"] = os.path.dirname(os.sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    os.environ.update(worker_environment(config))
+    confine.SERVER = config.templates or None
     _course = WorkerCourse(config)
     start_helper(config.verifier)
-    if config.confinement == confine.BUBBLEWRAP and not config.fresh_kernels:
+    if uses_templates(config):
         confine.warm_template(kernel_variables(), _course.fonts)    # before any student's clock runs
 
 

@@ -17,11 +17,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import class_report, gradebook, intake, record, report
+from . import class_report, confine, gradebook, intake, record, report
 from .config import GradingConfig, scratch_folder
+from .confine import font_cache
 from .executor import LocalProcessPool
 from .fingerprint import grader_fingerprint, integrity, submission_digest
-from .pipeline import Job, failure_result, grade_student, quiet_warnings, start_worker
+from .pipeline import (Job, failure_result, grade_student, quiet_warnings, start_worker, template_environment,
+                       uses_templates)
 from .publish import load_result, result_path, write_atomically
 
 
@@ -65,7 +67,7 @@ class Prepare:
     def __call__(self, run):
         run.template = record.prepare(run.config)
         run.config = dataclasses.replace(run.config, grader_state=integrity(run.config),
-                                         scratch=scratch_folder())
+                                         scratch=scratch_folder(), fonts=str(font_cache(run.config.work / "matplotlib")))
         for log in run.config.work.glob("worker-*.log"):       # keep the logs of the latest run only
             log.unlink(missing_ok=True)
         run.cell_keys = gradebook.assignment_cells(run.template, run.config.assignment)
@@ -93,12 +95,28 @@ class Grade:
     The local pool's workers share this disk and commit each student themselves (Publish). An engine
     of other machines (distributed.DaskExecutor, `--scheduler`) has a `grade` method instead: the
     submission travels by content and the student is committed here, the same way, before it is
-    yielded. Either way the bar counts the students done, across all workers."""
+    yielded. Either way the bar counts the students done, across all workers.
+
+    The local pool's workers are forked from a fork server that imported the grading code once, and
+    their kernel templates from a template server that imported the kernels' libraries once
+    (confine.TemplateServer): every worker shares those pages."""
 
     def __call__(self, run):
+        server = None
+        if run.executor is None and run.jobs and uses_templates(run.config):
+            server = confine.TemplateServer(template_environment(run.config), Path(run.config.scratch))
+            run.config = dataclasses.replace(run.config, templates=server.folder)
+        try:
+            self.grade(run)
+        finally:
+            if server is not None:
+                server.close()
+
+    def grade(self, run):
         config = run.config
         executor = run.executor or LocalProcessPool(config.workers, timeout=config.student_timeout,
-                                                    initializer=functools.partial(start_worker, config))
+                                                    initializer=functools.partial(start_worker, config),
+                                                    preload=("autograder.grading.worker_imports",))
         if hasattr(executor, "grade"):
             outcomes = executor.grade(config, run.template, run.jobs)
         else:
