@@ -263,3 +263,14 @@ def test_the_prompt_client_is_ready_with_iopub_connected_and_cells_get_only_thei
     assert [[(o.output_type, o.get("name"), o.get("text"), o.get("data", {}).get("text/plain")) for o in cell.outputs]
             for cell in nb.cells] == [[("stream", "stdout", "first\n", None)], [("stream", "stderr", "second\n", None)],
                                       [("execute_result", None, None, "42")]]
+
+
+def test_feedback_remembers_the_values_used_last_and_forgets_the_rest():
+    remembered, computed = feedback.Remembered(3), []
+
+    def value(key):
+        return lambda: computed.append(key) or key.upper()
+    for key in ["course", "a", "course", "b", "course", "c", "course", "d"]:
+        assert remembered.get(key, value(key)) == key.upper()
+    assert computed == ["course", "a", "b", "c", "d"]           # the course's, computed once, used by each
+    assert list(remembered.values) == ["c", "course", "d"]     # a and b, used once and longest ago, forgotten

@@ -16,6 +16,7 @@ Content-Security-Policy lets it load nothing but inline styles and data: images.
 import copy
 import json
 import re
+from collections import OrderedDict
 
 from jinja2 import BytecodeCache, pass_context
 from latex2mathml.converter import convert as latex_to_mathml
@@ -210,19 +211,38 @@ class MemoryBytecodeCache(BytecodeCache):
 TEMPLATES = MemoryBytecodeCache()
 
 
+class Remembered:
+    """The values of the last `size` keys used, the least recently used forgotten first: the course's
+    cells and formulas come back with every student and stay; each student's own are soon forgotten,
+    so a worker's memory does not grow with the class."""
+
+    def __init__(self, size: int):
+        self.size, self.values = size, OrderedDict()
+
+    def get(self, key, compute):
+        if key in self.values:
+            self.values.move_to_end(key)
+            return self.values[key]
+        value = self.values[key] = compute()
+        if len(self.values) > self.size:
+            self.values.popitem(last=False)
+        return value
+
+
+# Per worker, for each cache: several times what one assignment of the course holds (at most 67 code
+# cells and 282 formulas), so a student's own cells never push out the course's.
+REMEMBERED = 1024
+
+
 class CachedHighlight(Highlight2HTML):
     """Highlight2HTML, remembered per worker: most cells are the course's, the same for every student,
     and pygments is the largest part of a feedback page's cost. The HTML is a function of the key alone."""
-    remembered = {}
+    remembered = Remembered(REMEMBERED)
 
     def __call__(self, source, language=None, metadata=None):
         key = (self.pygments_lexer, language, (metadata or {}).get("magics_language"),
                json.dumps(self.extra_formatter_options, sort_keys=True, default=str), source)
-        if key not in self.remembered:
-            if len(self.remembered) >= 4096:
-                self.remembered.clear()
-            self.remembered[key] = super().__call__(source, language, metadata)
-        return self.remembered[key]
+        return self.remembered.get(key, lambda: super(CachedHighlight, self).__call__(source, language, metadata))
 
 
 class MathMLRenderer(IPythonRenderer):
@@ -230,18 +250,15 @@ class MathMLRenderer(IPythonRenderer):
     typeset without a script: the page runs none, and formulas read offline. latex2mathml copies
     \\text{...} unescaped, so its MathML is cleaned like any HTML. A formula it cannot convert stays TeX
     source, escaped. Remembered per worker: most formulas are the course's, the same for every student."""
-    remembered = {}
+    remembered = Remembered(REMEMBERED)
 
     def formula(self, tex: str, display: str, delimiter: str) -> str:
-        key = (tex, display)
-        if key not in self.remembered:
-            if len(self.remembered) >= 4096:
-                self.remembered.clear()
+        def typeset():
             try:
-                self.remembered[key] = clean_html(latex_to_mathml(tex, display=display))
+                return clean_html(latex_to_mathml(tex, display=display))
             except Exception:  # noqa: BLE001 - any TeX latex2mathml cannot read is shown as written
-                self.remembered[key] = f"{delimiter}{self.escape_html(tex)}{delimiter}"
-        return self.remembered[key]
+                return f"{delimiter}{self.escape_html(tex)}{delimiter}"
+        return self.remembered.get((tex, display), typeset)
 
     def inline_math(self, body: str) -> str:
         return self.formula(body, "inline", "$")
