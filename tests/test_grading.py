@@ -2,6 +2,7 @@
 cleaning, the executor's timeouts and crashes, the gradebook merge."""
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -274,3 +275,21 @@ def test_feedback_remembers_the_values_used_last_and_forgets_the_rest():
         assert remembered.get(key, value(key)) == key.upper()
     assert computed == ["course", "a", "b", "c", "d"]           # the course's, computed once, used by each
     assert list(remembered.values) == ["c", "course", "d"]     # a and b, used once and longest ago, forgotten
+
+
+def test_the_template_gradebook_is_rebuilt_when_nbgrader_config_changes(tmp_path):
+    from autograder.grading import record
+    root = Path(__file__).parents[1]
+    course = tmp_path / "course"
+    shutil.copytree(root / "source" / "ch01_foundations", course / "source" / "ch01_foundations", symlinks=True)
+    shutil.copyfile(root / "nbgrader_config.py", course / "nbgrader_config.py")
+    config = GradingConfig("ch01_foundations", tmp_path / "out", course_root=course)
+    stamp = config.work / "template.json"
+    record.prepare(config)
+    first = stamp.read_text()
+    record.prepare(config)
+    assert stamp.read_text() == first                       # nothing changed: kept
+    with open(course / "nbgrader_config.py", "a") as config_file:
+        config_file.write("\nc.ClearSolutions.code_stub = {'python': '# your code here\\nraise NotImplementedError'}\n")
+    record.prepare(config)
+    assert stamp.read_text() != first

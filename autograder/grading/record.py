@@ -90,10 +90,12 @@ def template_db(config) -> Path:
 
 
 def prepare(config) -> Path:
-    """Copy the source into OUT/nbgrader and (re)build the template gradebook if the source changed."""
+    """Copy the source into OUT/nbgrader and (re)build the template gradebook if the source, the kit or
+    nbgrader_config.py (the solution stubs the template's cells hold) changed."""
     source = config.record / "source" / config.assignment
     stamp = config.work / "template.json"
-    version = hash_tree([config.source] + ([config.kit] if config.kit else [])).hexdigest()
+    version = hash_tree([config.source, config.course_root / "nbgrader_config.py"]
+                        + ([config.kit] if config.kit else [])).hexdigest()
     if (template_db(config).is_file() and stamp.is_file() and source.is_dir()
             and json.loads(stamp.read_text()).get("version") == version):
         return template_db(config)
