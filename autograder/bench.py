@@ -45,10 +45,10 @@ How it counts (docs/performance.md says more):
 * By process: the steady CPU per student split by kind of process (main, workers, kernels,
   templates, verification, other; unseen: used after a process's last sample).
 * Memory: PSS (sum of Pss from /proc/<pid>/smaps_rollup, so a page shared by forked processes
-  counts once) of each worker's process tree, kernels in their boxes included, plus an equal share
-  of what serves all workers alike (the fork server they are forked from, the template server and
-  the templates it forks for them), sampled every --interval seconds; the peak per worker and the
-  peak of everything in the cgroup.
+  counts once), sampled every --interval seconds. Per worker: the peak of what the workers use
+  together (their process trees, kernels in their boxes included, and what serves them all alike:
+  the fork server they are forked from, the template server and the templates it forks for them),
+  divided by the workers. In all: the peak of everything in the cgroup.
 * Phases per student, wall seconds: from the result files, their step timings and (when the
   grading code writes them) their per-notebook phases: kernel start, import cells, all cells,
   shutdown; import and cell times from nbclient's stamps in the autograded notebooks otherwise
@@ -220,16 +220,10 @@ def role(pid: int, stats: dict, main: int, owner: dict, cmdline) -> str:
     return "kernels"
 
 
-def pss_per_worker(pss: dict, owner: dict, workers, shared: set) -> dict:
-    """{worker: kB}: the PSS of its process tree (`owner`: owners()), plus an equal share of the processes
-    that serve all workers alike (`shared`: their fork server), so that the workers' figures add up to
-    everything they use."""
-    per_worker = {w: 0.0 for w in workers}
-    for pid, kb in pss.items():
-        if owner.get(pid) is not None:
-            per_worker[owner[pid]] += kb
-    common = sum(pss[pid] for pid in shared if pid in pss)
-    return {w: kb + common / len(per_worker) for w, kb in per_worker.items()}
+def pss_of_workers(pss: dict, owner: dict, shared: set) -> int:
+    """kB: the PSS of every worker's process tree (`owner`: owners()) and of the processes that serve all
+    workers alike (`shared`: their fork server, the template server and its templates)."""
+    return sum(kb for pid, kb in pss.items() if owner.get(pid) is not None or pid in shared)
 
 
 def read_namespace(pid: int):
@@ -317,7 +311,6 @@ METER = CpuMeter()
 class WorkerTrack:
     startup: float | None = None       # CPU s of its tree before its first student was staged
     before: float | None = None        # its tree's CPU at the previous sample, while still starting
-    peak_pss: int = 0                  # kB
 
 
 class Sampler:
@@ -335,6 +328,7 @@ class Sampler:
         self.main_cpu = None          # the main process's own CPU at the last sample it was alive
         self.main_alone = None        # (cgroup CPU then) if it was the only process then
         self.peak_total = 0           # kB
+        self.peak_workers = 0         # kB: the workers' trees and what serves them alike, together
         self.denied = set()           # pids whose smaps_rollup could not be read
         self.own_cpu = 0.0            # this thread's CPU (outside the cgroup)
         self.seen = {}                # pid -> [its role, its own CPU at its last sample]
@@ -420,9 +414,7 @@ class Sampler:
         self.peak_total = max(self.peak_total, sum(pss.values()))
         shared = {pid for pid in pss if owner.get(pid) is None
                   and (FORK_SERVER in self.cmdline(pid) or TEMPLATE in self.cmdline(pid))}
-        for worker, kb in pss_per_worker(pss, owner, workers, shared).items():
-            track = self.tracks[worker]
-            track.peak_pss = max(track.peak_pss, kb)
+        self.peak_workers = max(self.peak_workers, pss_of_workers(pss, owner, shared))
 
     def main_total(self, final_cpu):
         """The main process's own CPU: its last sample, plus the cgroup's CPU after it when it was alone."""
@@ -611,7 +603,7 @@ class Row:
     workers: int = 0
     split: Split = field(default_factory=lambda: Split(None, None, None))
     main_cpu: float | None = None
-    pss_worker: float | None = None       # MB, the highest peak among the workers
+    pss_worker: float | None = None       # MB, the workers' peak together, per worker
     pss_total: float | None = None        # MB, peak of everything in the cgroup
     phases: dict = field(default_factory=dict)
     roles: dict = field(default_factory=dict)     # steady CPU s per student by kind of process
@@ -655,7 +647,7 @@ def measure(row: Row, command, stands=None, workers=None, began=None, interval=0
     row.sampler_cpu = sampler.own_cpu
     tracks = sampler.tracks
     row.workers = len(tracks)
-    row.pss_worker = max((t.peak_pss for t in tracks.values()), default=0) / 1024 or None
+    row.pss_worker = sampler.peak_workers / max(1, row.workers) / 1024 or None
     row.pss_total = sampler.peak_total / 1024 or None
     if sampler.denied:
         row.notes.append(f"PSS of {len(sampler.denied)} processes could not be read (not counted)")
@@ -852,8 +844,9 @@ def report(rows, args, about) -> str:
                       cell(s.per_run, ".1f"), "–" if r.workers == 0 else cell(s.per_worker, ".1f"),
                       "–" if r.workers == 0 else cell(r.startup, ".1f")])
     lines += ["Throughput and CPU (CPU seconds, user + system)", format_table(headers, table), ""]
-    lines += ["Memory: PSS (pages shared between processes counted once), peak over the run, MB",
-              format_table(["run", "workers", "peak per worker", "peak total"],
+    lines += ["Memory: PSS (pages shared between processes counted once), peak over the run, MB; per worker: the "
+              "workers' peak together (their trees and the servers they share) / workers",
+              format_table(["run", "workers", "per worker", "peak total"],
                            [[r.name, r.workers or "1 (itself)", cell(r.pss_worker, ".0f"), cell(r.pss_total, ".0f")]
                             for r in rows]), ""]
     kinds = [*ROLES, "unseen"]

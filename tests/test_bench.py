@@ -51,21 +51,19 @@ def test_owners_follow_parents_to_the_nearest_worker():
     assert found[1] is None and found[30] is None and found[40] is None
 
 
-def test_pss_per_worker_shares_the_servers_equally():
+def test_the_workers_memory_counts_their_trees_and_what_serves_them_all():
     S = bench.ProcStat
-    stats = {1: S(0, 0, 0), 5: S(1, 0, 0),                          # the main process, the fork server
-             10: S(5, 0, 0), 11: S(10, 0, 0), 20: S(5, 0, 0),       # workers forked from it, a kernel
-             30: S(1, 0, 0)}                                        # the resource tracker
+    stats = {1: S(0, 0, 0), 5: S(1, 0, 0), 6: S(1, 0, 0),           # the main process, the fork server, the
+             10: S(5, 0, 0), 11: S(10, 0, 0), 20: S(5, 0, 0),       # template server; workers forked from
+             30: S(1, 0, 0)}                                        # the first, a kernel; the resource tracker
     owner = bench.owners(stats, {10, 20})
-    pss = {1: 1000, 5: 600, 10: 100, 11: 50, 20: 70, 30: 9}
-    assert bench.pss_per_worker(pss, owner, {10, 20}, {5}) == {10: 450, 20: 370}
-    assert bench.pss_per_worker(pss, owner, {10, 20}, set()) == {10: 150, 20: 70}
-    assert bench.pss_per_worker(pss, bench.owners(stats, set()), set(), {5}) == {}
+    pss = {1: 1000, 5: 600, 6: 300, 10: 100, 11: 50, 20: 70, 30: 9}
+    assert bench.pss_of_workers(pss, owner, {5, 6}) == 600 + 300 + 100 + 50 + 70
+    assert bench.pss_of_workers(pss, owner, set()) == 100 + 50 + 70
     lines = {5: "python -B -c from multiprocessing.forkserver import main; main(7, 9, ['m'])",
              6: "python .../kernel_template.py --server 3"}
     assert bench.role(5, stats, 1, owner, lambda p: lines.get(p, "")) == "workers"
-    stats[6] = S(1, 0, 0)
-    assert bench.role(6, stats, 1, bench.owners(stats, {10, 20}), lambda p: lines.get(p, "")) == "templates"
+    assert bench.role(6, stats, 1, owner, lambda p: lines.get(p, "")) == "templates"
     assert bench.role(30, stats, 1, owner, lambda p: "python -c from multiprocessing.resource_tracker") == "other"
 
 
