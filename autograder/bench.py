@@ -329,6 +329,7 @@ class Sampler:
         self.main_alone = None        # (cgroup CPU then) if it was the only process then
         self.peak_total = 0           # kB
         self.peak_workers = 0         # kB: the workers' trees and what serves them alike, together
+        self.most_workers = 0         # the most workers alive at once (a replaced worker is not one more)
         self.denied = set()           # pids whose smaps_rollup could not be read
         self.own_cpu = 0.0            # this thread's CPU (outside the cgroup)
         self.seen = {}                # pid -> [its role, its own CPU at its last sample]
@@ -415,6 +416,7 @@ class Sampler:
         shared = {pid for pid in pss if owner.get(pid) is None
                   and (FORK_SERVER in self.cmdline(pid) or TEMPLATE in self.cmdline(pid))}
         self.peak_workers = max(self.peak_workers, pss_of_workers(pss, owner, shared))
+        self.most_workers = max(self.most_workers, len(workers))
 
     def main_total(self, final_cpu):
         """The main process's own CPU: its last sample, plus the cgroup's CPU after it when it was alone."""
@@ -647,7 +649,7 @@ def measure(row: Row, command, stands=None, workers=None, began=None, interval=0
     row.sampler_cpu = sampler.own_cpu
     tracks = sampler.tracks
     row.workers = len(tracks)
-    row.pss_worker = sampler.peak_workers / max(1, row.workers) / 1024 or None
+    row.pss_worker = sampler.peak_workers / max(1, sampler.most_workers) / 1024 or None
     row.pss_total = sampler.peak_total / 1024 or None
     if sampler.denied:
         row.notes.append(f"PSS of {len(sampler.denied)} processes could not be read (not counted)")

@@ -10,6 +10,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -262,14 +264,17 @@ print(sorted(report.items()))
 '''
 
 
+def served_environment(box):
+    return confine.template_environment(confine.kernel_environment(EXTRA_ENV, box["grading"], box["fonts"]))
+
+
 @pytest.fixture
 def served(box):
     """The box's templates forked by a template server, as a run's local workers get theirs."""
     if KernelTemplate.current is not None:
         KernelTemplate.current.stop()
-    env = confine.template_environment(confine.kernel_environment(EXTRA_ENV, box["grading"], box["fonts"]))
     folder = Path(tempfile.mkdtemp(prefix="served-"))       # short: a socket's path has 107 bytes
-    server = confine.TemplateServer(env, folder)
+    server = confine.TemplateServer(served_environment(box), folder)
     confine.SERVER = server.folder
     try:
         yield server
@@ -320,3 +325,24 @@ def test_a_worker_that_needs_another_environment_starts_a_template_of_its_own(bo
     template = KernelTemplate.get(env).warm()
     assert not isinstance(template.process, confine.ForkedTemplate)
     assert psutil.Process(template.process.pid).ppid() == os.getpid()
+
+
+ASK_SERVER = r'''
+import json, socket, sys
+mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as server:
+    server.connect(sys.argv[1])
+    socket.send_fds(server, [json.dumps({"env": json.loads(sys.argv[2])}).encode()], [theirs.fileno()])
+    print(server.recv(65536).decode())
+'''
+
+
+def test_the_server_forks_templates_for_processes_of_its_own_pid_namespace_only(box, served):
+    """Defence in depth: no box sees the server's socket; were one to, a process in another PID namespace
+    (every kernel's) would get no template."""
+    ask = [sys.executable, "-c", ASK_SERVER, os.path.join(served.folder, "templates"), json.dumps(served_environment(box))]
+    worker = subprocess.run(ask, capture_output=True, text=True, timeout=120)
+    assert '"pid"' in worker.stdout, worker.stderr
+    boxed = subprocess.run(["bwrap", "--dev-bind", "/", "/", "--unshare-pid", "--", *ask], capture_output=True, text=True,
+                           timeout=120)
+    assert json.loads(boxed.stdout) == {"error": "not a worker of this run"}, boxed.stderr

@@ -293,3 +293,11 @@ def test_the_template_gradebook_is_rebuilt_when_nbgrader_config_changes(tmp_path
         config_file.write("\nc.ClearSolutions.code_stub = {'python': '# your code here\\nraise NotImplementedError'}\n")
     record.prepare(config)
     assert stamp.read_text() != first
+
+
+def test_a_box_sees_the_system_python_and_the_graders_output_but_not_the_temporary_folder(tmp_path):
+    from autograder.grading import confine
+    out = tmp_path / "out"
+    assert confine.seen_by_boxes(sys.prefix, out) and confine.seen_by_boxes(Path(sys.prefix) / "tmp", out)
+    assert confine.seen_by_boxes("/usr/lib", out) and confine.seen_by_boxes(out / ".work" / "worker-1", out)
+    assert not confine.seen_by_boxes(tmp_path / "elsewhere", out)

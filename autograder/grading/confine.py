@@ -379,28 +379,38 @@ def placeholder_pid(info_fd, seconds=30.0) -> int:
     raise TemplateError("the box's placeholder did not start")
 
 
+def seen_by_boxes(path, out) -> bool:
+    """Whether a kernel's box could see `path` (read-only or not, a socket there could be connected to):
+    it lies under what every box mounts from the machine (the system, Python) or under the grader's
+    output folder (where the kernels' working and grading folders are)."""
+    path = Path(path).resolve()
+    mounted = [Path(p).resolve() for p in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc/ld.so.cache")]
+    mounted += [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parent.parent,
+                Path(out).resolve()]
+    return any(path == folder or folder in path.parents for folder in mounted)
+
+
 class TemplateServer:
     """The run's template server (kernel_template.py --server): it imports once and forks each local
     worker's template, so that all of them share its pages. Started by the grader before its workers
     (their first student does not wait for it), listening on a socket in the run's private scratch folder
-    (no box sees that folder; docs/threat-model.md); ended with the run, and with the grader (its
-    parent-death signal), its templates with it."""
+    (no box sees that folder: Grade checks; docs/threat-model.md); ended with the run, and with the
+    grader (its parent-death signal), its templates with it. The grader keeps no copy of the listener:
+    if the server dies, a worker's connection fails at once and it starts a template of its own."""
 
     def __init__(self, env: dict, folder: Path):
         self.folder = str(folder)
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.listener.bind(str(folder / "templates"))
-        self.listener.listen(64)
-        with open(folder / "templates.log", "wb") as out:
-            self.process = subprocess.Popen([sys.executable, str(TEMPLATE_SCRIPT), "--server",
-                                             str(self.listener.fileno())], env=env, cwd="/",
-                                            pass_fds=(self.listener.fileno(),), stdin=subprocess.DEVNULL,
-                                            stdout=out, stderr=out)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as listener, \
+                open(folder / "templates.log", "wb") as out:
+            listener.bind(str(folder / "templates"))
+            listener.listen(64)
+            self.process = subprocess.Popen([sys.executable, str(TEMPLATE_SCRIPT), "--server", str(listener.fileno()),
+                                             str(os.getpid())], env=env, cwd="/", pass_fds=(listener.fileno(),),
+                                            stdin=subprocess.DEVNULL, stdout=out, stderr=out)
 
     def close(self):
         self.process.kill()
         self.process.wait()
-        self.listener.close()
         Path(self.folder, "templates").unlink(missing_ok=True)
 
 
@@ -442,32 +452,39 @@ class KernelTemplate:
     current = None
 
     def __init__(self, env: dict):
-        self.env = env
-        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.log, self.log_path = tempfile.TemporaryFile(), None
-        self.process = self.from_server(theirs) if SERVER else None
+        self.env, self.ready = env, False
+        self.log = self.log_path = None
+        self.control, self.process = self.from_server() if SERVER else (None, None)
         if self.process is None:
+            self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            self.log = tempfile.TemporaryFile()
             self.process = subprocess.Popen([sys.executable, str(TEMPLATE_SCRIPT), str(theirs.fileno())],
                                             env=env, cwd="/", pass_fds=(theirs.fileno(),),
                                             stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
-        theirs.close()
-        self.ready = False
+            theirs.close()
 
-    def from_server(self, theirs):
-        """The server's fork for this worker, or None (and why, in the worker's log)."""
+    def from_server(self, seconds=120.0):
+        """(its control socket, the server's fork for this worker), or (None, None) and why in the worker's
+        log. The socket pair is used for nothing else: one end sent to a server that did not answer in time
+        could still reach a template later."""
+        control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as server:
-                server.settimeout(30)
+                server.settimeout(seconds)        # it answers once its imports are done
                 server.connect(os.path.join(SERVER, "templates"))
                 socket.send_fds(server, [json.dumps({"env": self.env}).encode()], [theirs.fileno()])
                 reply = json.loads(server.recv(1 << 16) or b"{}")
-        except (OSError, ValueError) as exc:
-            reply = {"error": f"{type(exc).__name__}: {exc}"}
-        if "pid" not in reply:
+            process = ForkedTemplate(reply["pid"]) if "pid" in reply else None
+        except (OSError, ValueError, psutil.Error) as exc:
+            reply, process = {"error": f"{type(exc).__name__}: {exc}"}, None
+        finally:
+            theirs.close()
+        if process is None:
+            control.close()
             log.warning("the template server gave no template (%s): starting one", reply.get("error", "no answer"))
-            return None
-        self.log_path = Path(SERVER) / "templates.log"
-        return ForkedTemplate(reply["pid"])
+            return None, None
+        self.log_path = Path(SERVER) / "templates.log"      # the server's and all its templates'
+        return control, process
 
     @classmethod
     def get(cls, env: dict) -> "KernelTemplate":
@@ -507,8 +524,11 @@ class KernelTemplate:
             raise TemplateError(f"{answer['error']}; {self.tail()}")
 
     def tail(self) -> str:
-        self.log.seek(0)
-        text = self.log.read() if self.log_path is None else self.log_path.read_bytes()
+        if self.log_path is not None:
+            text = self.log_path.read_bytes() if self.log_path.is_file() else b""
+        else:
+            self.log.seek(0)
+            text = self.log.read()
         return "its log: " + (text[-1500:].decode(errors="replace").strip() or "(empty)")
 
     def stop(self):

@@ -9,11 +9,14 @@ the rest of what bubblewrap gives a fresh kernel: uid 65534 with no capabilities
 session, the limits, the environment, the working folder, the seccomp filter.
 
 Run by `confine.KernelTemplate` as `python kernel_template.py FD` (FD: its end of a socket
-pair), or forked from the run's template server (`python kernel_template.py --server FD`, FD a
-listening socket, started by `confine.TemplateServer` for a run's local workers): the server
-imports once, then forks one template per worker that asks (sending its end of the pair and its
-environment, which must be the server's), so that the workers' templates and kernels share those
-pages instead of each template importing its own copy. The server runs nothing else. It imports nothing of the grader's: a kernel inherits this process's memory, so
+pair). Or forked from the run's template server: `python kernel_template.py --server FD PID`
+(FD a listening socket, PID the grader's), started by `confine.TemplateServer` for a run's
+local workers. The server imports once, then forks one template per worker that asks (a
+process of its own PID namespace, sending its end of the pair and its environment, which must
+be the server's), so that the workers' templates and kernels share those pages instead of each
+template importing its own copy. The server runs nothing else.
+
+Neither imports anything of the grader's: a kernel inherits this process's memory, so
 nothing secret may ever be in it. It never runs student code, and a forked kernel cannot
 reach it: the kernel lives in the box's PID namespace (this process is not in it), in the
 box's user namespace (no rights over processes outside), without this process's open
@@ -36,6 +39,7 @@ import random
 import resource
 import signal
 import socket
+import struct
 import sys
 import traceback
 
@@ -92,7 +96,7 @@ SET_BY_IMPORTS = {}  # environment variables the preloaded modules set (debugpy 
 
 def main():
     if sys.argv[1] == "--server":
-        serve_workers(socket.socket(fileno=int(sys.argv[2])))
+        serve_workers(socket.socket(fileno=int(sys.argv[2])), grader=int(sys.argv[3]))
     else:
         harden()
         preload()
@@ -100,7 +104,9 @@ def main():
 
 
 def harden():
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)      # gone with its parent (its worker, or the grader)
+    # Gone with its parent: a template started by its worker, with it; the server, with the grader; a
+    # template the server forked, with the server (and with its worker: its control socket then ends).
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     prctl(PR_SET_DUMPABLE, 0)                     # no ptrace, no /proc/<pid>/mem, even for its own uid
     # Orphaned kernels (their forking child exits at once) become this process's children rather than
     # the machine's init's, and are reaped the moment they die (SIGCHLD ignored): a box's PID namespace
@@ -126,29 +132,25 @@ def preload():
     return before
 
 
-def serve_workers(listener):
+def serve_workers(listener, grader):
     """The template server: one template per worker that connects, forked once the imports are done."""
     harden()
+    if os.getppid() != grader:
+        return                                    # the grader died before the parent-death signal was set
     environment = preload()
     while True:
-        connection, _ = listener.accept()
-        fds = []
+        connection, fds = None, []
         try:
+            connection, _ = listener.accept()
+            connection.settimeout(10)
             message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 1)
-            if not message:
-                continue
-            if json.loads(message).get("env") != environment:
-                connection.sendall(json.dumps({"error": "this worker's kernels need another environment"}).encode())
+            refusal = refuse(connection, message, fds, environment)
+            if refusal:
+                connection.sendall(json.dumps({"error": refusal}).encode())
                 continue
             pid = os.fork()
             if pid == 0:
-                try:
-                    listener.close()
-                    connection.close()
-                    harden()
-                    serve(socket.socket(fileno=fds[0]))
-                finally:
-                    os._exit(0)
+                become_template(listener, connection, fds[0])
             print(f"template {pid} forked for a worker", flush=True)
             connection.sendall(json.dumps({"ok": True, "pid": pid}).encode())
         except Exception as exc:  # noqa: BLE001 - that worker starts a template of its own
@@ -156,7 +158,46 @@ def serve_workers(listener):
         finally:
             for fd in fds:
                 os.close(fd)
-            connection.close()
+            if connection is not None:
+                connection.close()
+
+
+def refuse(connection, message, fds, environment):
+    """Why this request gets no template, or None. Only a process of the server's own PID namespace (a
+    worker; never a kernel, which lives in its box's) may ask, with one descriptor and the server's
+    environment (the kernels' imports depend on it)."""
+    peer = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))[0]
+    if peer <= 0 or pid_namespaces(peer) != 1:
+        return "not a worker of this run"
+    if not message or len(fds) != 1:
+        return "a request is a message with one descriptor"
+    if json.loads(message).get("env") != environment:
+        return "this worker's kernels need another environment"
+    return None
+
+
+def pid_namespaces(pid) -> int:
+    """In how many PID namespaces pid has a pid, counted from this process's (1: this one's alone). Read
+    from /proc/<pid>/status, which needs no right over the process (its ns links would: this process
+    has dropped CAP_SYS_PTRACE)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(len(line.split()) - 1 for line in status if line.startswith("NSpid:"))
+    except (OSError, StopIteration):
+        return 0
+
+
+def become_template(listener, connection, control_fd):
+    """The forked child: the template of the worker that sent control_fd. Never returns."""
+    try:
+        listener.close()
+        connection.close()
+        harden()
+        serve(socket.socket(fileno=control_fd))
+    except BaseException:  # noqa: BLE001 - into the server's log, which the worker shows when it fails
+        traceback.print_exc()
+    finally:
+        os._exit(0)
 
 
 def serve(control):

@@ -11,6 +11,7 @@ import functools
 import os
 import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,21 +103,23 @@ class Grade:
     (confine.TemplateServer): every worker shares those pages."""
 
     def __call__(self, run):
+        # Both servers listen on sockets in the temporary folder: only where no box can see it.
+        shared = run.executor is None and run.jobs and not confine.seen_by_boxes(tempfile.gettempdir(), run.config.out)
         server = None
-        if run.executor is None and run.jobs and uses_templates(run.config):
+        if shared and uses_templates(run.config):
             server = confine.TemplateServer(template_environment(run.config), Path(run.config.scratch))
             run.config = dataclasses.replace(run.config, templates=server.folder)
         try:
-            self.grade(run)
+            self.grade(run, preload=("autograder.grading.worker_imports",) if shared else ())
         finally:
             if server is not None:
                 server.close()
 
-    def grade(self, run):
+    def grade(self, run, preload):
         config = run.config
         executor = run.executor or LocalProcessPool(config.workers, timeout=config.student_timeout,
                                                     initializer=functools.partial(start_worker, config),
-                                                    preload=("autograder.grading.worker_imports",))
+                                                    preload=preload)
         if hasattr(executor, "grade"):
             outcomes = executor.grade(config, run.template, run.jobs)
         else:
