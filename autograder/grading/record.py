@@ -89,13 +89,19 @@ def template_db(config) -> Path:
     return config.work / "template.db"
 
 
+def template_version(config) -> str:
+    """What the template gradebook is made from: the source, nbgrader_config.py (its solution stubs are
+    the template's cells) and the kit."""
+    return hash_tree([config.source, config.course_root / "nbgrader_config.py"]
+                     + ([config.kit] if config.kit else [])).hexdigest()
+
+
 def prepare(config) -> Path:
-    """Copy the source into OUT/nbgrader and (re)build the template gradebook if the source, the kit or
-    nbgrader_config.py (the solution stubs the template's cells hold) changed."""
+    """Copy the source into OUT/nbgrader and (re)build the template gradebook if what it is made from
+    changed (template_version)."""
     source = config.record / "source" / config.assignment
     stamp = config.work / "template.json"
-    version = hash_tree([config.source, config.course_root / "nbgrader_config.py"]
-                        + ([config.kit] if config.kit else [])).hexdigest()
+    version = template_version(config)
     if (template_db(config).is_file() and stamp.is_file() and source.is_dir()
             and json.loads(stamp.read_text()).get("version") == version):
         return template_db(config)
