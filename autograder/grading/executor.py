@@ -72,12 +72,13 @@ class SerialExecutor:
 
 
 def _worker(connection, initializer, place=None):
+    owner = os.getppid()
     if place:                 # forked from the fork server: this run's folder and environment, as if spawned now
         owner, folder, environment = place
         os.chdir(folder)
         os.environ.clear()
         os.environ.update(environment)
-    _watch_parent(place[0] if place else os.getppid())
+    _watch_parent(owner)
     if initializer:
         initializer()
     while True:
